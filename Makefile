@@ -32,8 +32,8 @@ help: ## Display this help.
 
 .PHONY: manifests
 manifests: controller-gen ## Generate RBAC (one role per binary) and CRD manifests from markers.
-	$(CONTROLLER_GEN) rbac:roleName=slicelb-controller paths="./controllers/..." output:rbac:artifacts:config=config/rbac/controller
-	$(CONTROLLER_GEN) rbac:roleName=slicelb-node paths="./dataplane/..." output:rbac:artifacts:config=config/rbac/node
+	$(CONTROLLER_GEN) rbac:roleName=controller-role paths="./controllers/..." output:rbac:artifacts:config=config/rbac/controller
+	$(CONTROLLER_GEN) rbac:roleName=node-role paths="./dataplane/..." output:rbac:artifacts:config=config/rbac/node
 	@if compgen -G "api/*/*.go" >/dev/null; then \
 		$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases; fi
 
@@ -160,7 +160,8 @@ KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
-KUSTOMIZE_VERSION ?= v5.8.3
+KUSTOMIZE_VERSION ?= v5.8.2
+# (v5.8.3 requires Go 1.27; this toolchain is Go 1.26.)
 GOLANGCI_LINT_VERSION ?= v2.15.0
 
 # envtest binaries are built from Go modules (no download site): a user-provided KUBEBUILDER_ASSETS wins.
