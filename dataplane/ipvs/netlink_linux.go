@@ -1,0 +1,145 @@
+package ipvs
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"syscall"
+
+	mobyipvs "github.com/moby/ipvs"
+	"github.com/vishvananda/netns"
+)
+
+var _ Interface = (*Netlink)(nil)
+
+// Netlink programs the kernel's IPVS over generic netlink through
+// github.com/moby/ipvs.
+//
+// moby/ipvs resolves the "IPVS" generic-netlink family once per process, on
+// the first New: the ip_vs module must be loaded before the first NewNetlink
+// of the process, or every later call fails. The handle is bound to one
+// network namespace for its whole life.
+type Netlink struct {
+	h *mobyipvs.Handle
+}
+
+// NewNetlink opens an IPVS handle in the network namespace at nsPath ("" is
+// the caller's namespace; otherwise e.g. /var/run/netns/NAME or
+// /proc/PID/ns/net).
+func NewNetlink(nsPath string) (*Netlink, error) {
+	h, err := mobyipvs.New(nsPath)
+	if err != nil {
+		return nil, fmt.Errorf("opening IPVS netlink handle: %w", err)
+	}
+	return &Netlink{h: h}, nil
+}
+
+// NewNetlinkAt opens an IPVS handle in the network namespace ns. moby/ipvs
+// only takes a path, so the handle's /proc/self/fd entry is used; ns stays
+// owned by the caller and may be closed afterwards.
+func NewNetlinkAt(ns netns.NsHandle) (*Netlink, error) {
+	if !ns.IsOpen() {
+		return nil, errors.New("opening IPVS netlink handle: namespace handle is not open")
+	}
+	return NewNetlink(fmt.Sprintf("/proc/self/fd/%d", int(ns)))
+}
+
+// Close releases the netlink socket.
+func (n *Netlink) Close() error {
+	n.h.Close()
+	return nil
+}
+
+// ListVirtualServers implements Interface.
+func (n *Netlink) ListVirtualServers() ([]VirtualServer, error) {
+	svcs, err := n.h.GetServices()
+	if err != nil {
+		return nil, fmt.Errorf("listing IPVS services: %w", err)
+	}
+	out := make([]VirtualServer, 0, len(svcs))
+	for _, s := range svcs {
+		if s.FWMark != 0 {
+			continue // firewall-mark services have no address; slicelb never owns them
+		}
+		vs, ok := fromService(s)
+		if !ok {
+			continue
+		}
+		out = append(out, vs)
+	}
+	return out, nil
+}
+
+// AddVirtualServer implements Interface.
+func (n *Netlink) AddVirtualServer(vs VirtualServer) error {
+	return wrap("adding virtual server", vs.Key(), false, n.h.NewService(toService(vs)))
+}
+
+// UpdateVirtualServer implements Interface.
+func (n *Netlink) UpdateVirtualServer(vs VirtualServer) error {
+	return wrap("updating virtual server", vs.Key(), false, n.h.UpdateService(toService(vs)))
+}
+
+// DeleteVirtualServer implements Interface.
+func (n *Netlink) DeleteVirtualServer(key VirtualServerKey) error {
+	return wrap("deleting virtual server", key, false, n.h.DelService(keyService(key)))
+}
+
+// ListRealServers implements Interface.
+func (n *Netlink) ListRealServers(key VirtualServerKey) ([]RealServer, error) {
+	dsts, err := n.h.GetDestinations(keyService(key))
+	if err != nil {
+		return nil, wrap("listing real servers", key, false, err)
+	}
+	out := make([]RealServer, 0, len(dsts))
+	for _, d := range dsts {
+		addr, ok := netip.AddrFromSlice(d.Address)
+		if !ok {
+			return nil, fmt.Errorf("listing real servers of %s: unparsable address %v", key, d.Address)
+		}
+		out = append(out, RealServer{
+			Address:       addr.Unmap(),
+			Port:          d.Port,
+			Weight:        d.Weight,
+			ActiveConns:   d.ActiveConnections,
+			InactiveConns: d.InactiveConnections,
+		})
+	}
+	return out, nil
+}
+
+// AddRealServer implements Interface.
+func (n *Netlink) AddRealServer(key VirtualServerKey, rs RealServer) error {
+	return wrap("adding real server "+rs.AddrPort().String()+" to", key, true,
+		n.h.NewDestination(keyService(key), toDestination(rs)))
+}
+
+// UpdateRealServer implements Interface.
+func (n *Netlink) UpdateRealServer(key VirtualServerKey, rs RealServer) error {
+	return wrap("updating real server "+rs.AddrPort().String()+" of", key, true,
+		n.h.UpdateDestination(keyService(key), toDestination(rs)))
+}
+
+// DeleteRealServer implements Interface.
+func (n *Netlink) DeleteRealServer(key VirtualServerKey, rs netip.AddrPort) error {
+	return wrap("deleting real server "+rs.String()+" of", key, true,
+		n.h.DelDestination(keyService(key), toDestination(RealServer{Address: rs.Addr(), Port: rs.Port()})))
+}
+
+// wrap adds context and the package's sentinel errors. The kernel answers
+// ESRCH for a missing service, ENOENT for a missing destination (and, when
+// adding a service, for a missing scheduler module: so ENOENT only means
+// "not found" for real-server calls), and EEXIST for duplicates.
+func wrap(what string, key VirtualServerKey, realServer bool, err error) error {
+	if err == nil {
+		return nil
+	}
+	switch {
+	case errors.Is(err, syscall.ESRCH), realServer && errors.Is(err, syscall.ENOENT):
+		return fmt.Errorf("%s %s: %w: %w", what, key, ErrNotFound, err)
+	case errors.Is(err, syscall.EEXIST):
+		return fmt.Errorf("%s %s: %w: %w", what, key, ErrExists, err)
+	default:
+		return fmt.Errorf("%s %s: %w", what, key, err)
+	}
+}
