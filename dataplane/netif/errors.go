@@ -1,0 +1,5 @@
+package netif
+
+import "errors"
+
+var errNoDevice = errors.New("netif: the VIP device does not exist (call EnsureDevice first)")

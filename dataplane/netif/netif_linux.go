@@ -1,0 +1,197 @@
+package netif
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// Options configures the Linux implementation.
+type Options struct {
+	// Device is the dummy device's name; DefaultDevice when empty.
+	Device string
+	// NetNS is the network namespace to work in; the zero value (or netns.None()) means the
+	// namespace of the calling process. The handle must stay open while the Linux value is used.
+	NetNS netns.NsHandle
+	// ProcSys is where /proc/sys is mounted; "/proc/sys" when empty.
+	ProcSys string
+}
+
+// Linux is the rtnetlink + /proc/sys implementation of Interface.
+type Linux struct {
+	device  string
+	ns      netns.NsHandle
+	procSys string
+	nl      *netlink.Handle
+}
+
+var _ Interface = (*Linux)(nil)
+
+// New opens an rtnetlink handle in the configured namespace. Close releases it.
+func New(o Options) (*Linux, error) {
+	if o.Device == "" {
+		o.Device = DefaultDevice
+	}
+	if o.ProcSys == "" {
+		o.ProcSys = "/proc/sys"
+	}
+	h, err := routeHandle(o.NetNS)
+	if err != nil {
+		return nil, fmt.Errorf("opening rtnetlink: %w", err)
+	}
+	return &Linux{device: o.Device, ns: o.NetNS, procSys: o.ProcSys, nl: h}, nil
+}
+
+// Close releases the netlink handle.
+func (l *Linux) Close() { l.nl.Close() }
+
+// EnsureDevice implements Interface.
+func (l *Linux) EnsureDevice() error {
+	link, err := l.link()
+	if err != nil {
+		return err
+	}
+	if link == nil {
+		if err := l.nl.LinkAdd(&netlink.Dummy{LinkAttrs: netlink.LinkAttrs{Name: l.device}}); err != nil &&
+			!errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("creating dummy device %s: %w", l.device, err)
+		}
+		if link, err = l.nl.LinkByName(l.device); err != nil {
+			return fmt.Errorf("reading back device %s: %w", l.device, err)
+		}
+	}
+	if link.Attrs().Flags&net.FlagUp != 0 {
+		return nil
+	}
+	if err := l.nl.LinkSetUp(link); err != nil {
+		return fmt.Errorf("setting %s up: %w", l.device, err)
+	}
+	return nil
+}
+
+// link returns the device, or nil when it does not exist.
+func (l *Linux) link() (netlink.Link, error) {
+	link, err := l.nl.LinkByName(l.device)
+	if err != nil {
+		var notFound netlink.LinkNotFoundError
+		if errors.As(err, &notFound) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("looking up %s: %w", l.device, err)
+	}
+	return link, nil
+}
+
+// Addresses implements Interface. IPv6 link-local addresses (the kernel adds one when the device
+// comes up) are not VIPs and are left out.
+func (l *Linux) Addresses() ([]netip.Addr, error) {
+	link, err := l.link()
+	if err != nil || link == nil {
+		return nil, err
+	}
+	addrs, err := l.nl.AddrList(link, netlink.FAMILY_ALL)
+	if err != nil {
+		return nil, fmt.Errorf("listing addresses of %s: %w", l.device, err)
+	}
+	out := make([]netip.Addr, 0, len(addrs))
+	for _, a := range addrs {
+		ip, ok := netip.AddrFromSlice(a.IP)
+		if !ok || ip.IsLinkLocalUnicast() {
+			continue
+		}
+		out = append(out, ip.Unmap())
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return slices.Compact(out), nil
+}
+
+// SyncAddresses implements Interface. The device must exist (EnsureDevice).
+func (l *Linux) SyncAddresses(want []netip.Addr) (Change, error) {
+	have, err := l.Addresses()
+	if err != nil {
+		return Change{}, err
+	}
+	c := DiffAddresses(have, want)
+	if c.Empty() {
+		return c, nil
+	}
+	link, err := l.link()
+	if err != nil {
+		return Change{}, err
+	}
+	if link == nil {
+		return Change{}, fmt.Errorf("device %s does not exist", l.device)
+	}
+	var done Change
+	for _, a := range c.Added {
+		if err := l.nl.AddrAdd(link, vipAddr(a)); err != nil && !errors.Is(err, unix.EEXIST) {
+			return done, fmt.Errorf("adding %s to %s: %w", a, l.device, err)
+		}
+		done.Added = append(done.Added, a)
+	}
+	for _, a := range c.Removed {
+		if err := l.nl.AddrDel(link, vipAddr(a)); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
+			return done, fmt.Errorf("removing %s from %s: %w", a, l.device, err)
+		}
+		done.Removed = append(done.Removed, a)
+	}
+	return done, nil
+}
+
+// vipAddr is the netlink address for a VIP. IPv6 VIPs skip duplicate address detection, which would
+// otherwise keep them "tentative" (unusable) for a second or more after every add.
+func vipAddr(a netip.Addr) *netlink.Addr {
+	p := prefixFor(a)
+	na := &netlink.Addr{IPNet: &net.IPNet{IP: a.AsSlice(), Mask: net.CIDRMask(p.Bits(), a.BitLen())}}
+	if a.Is6() {
+		na.Flags = unix.IFA_F_NODAD
+	}
+	return na
+}
+
+// DeleteDevice implements Interface.
+func (l *Linux) DeleteDevice() error {
+	link, err := l.link()
+	if err != nil || link == nil {
+		return err
+	}
+	if err := l.nl.LinkDel(link); err != nil {
+		return fmt.Errorf("deleting %s: %w", l.device, err)
+	}
+	return nil
+}
+
+// EnsureSysctls implements Interface.
+func (l *Linux) EnsureSysctls(s Sysctls) error {
+	return inNetNS(l.ns, func() error {
+		for _, sc := range Required(s) {
+			if err := writeSysctl(filepath.Join(l.procSys, sc.Path), sc.Value); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func writeSysctl(path, value string) error {
+	cur, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("reading sysctl %s (is the ip_vs module loaded?): %w", path, err)
+	}
+	if strings.TrimSpace(string(cur)) == value {
+		return nil
+	}
+	if err := os.WriteFile(path, []byte(value+"\n"), 0o644); err != nil {
+		return fmt.Errorf("writing sysctl %s=%s: %w", path, value, err)
+	}
+	return nil
+}
