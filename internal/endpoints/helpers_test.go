@@ -195,6 +195,9 @@ func updated(s *discoveryv1.EndpointSlice, eps ...discoveryv1.Endpoint) *discove
 	u := s.DeepCopy()
 	u.Annotations = map[string]string{"endpoints.kubernetes.io/last-change-trigger-time": triggerStr}
 	u.Endpoints = eps
+	if eps == nil {
+		u.Endpoints = []discoveryv1.Endpoint{}
+	}
 	return u
 }
 

@@ -93,8 +93,17 @@ func (t *sliceTemplate) plan(groups []sliceGroup, ours []*discoveryv1.EndpointSl
 		plan.Update = append(plan.Update, u)
 		deletes = slices.Delete(deletes, k, k+1)
 	}
-	plan.Create = creates
-	plan.Delete = deletes
+	plan.Create = nilIfEmpty(creates)
+	plan.Delete = nilIfEmpty(deletes)
+	plan.Update = nilIfEmpty(plan.Update)
 	sortSlicesByName(plan.Update)
 	return plan
+}
+
+// nilIfEmpty normalises empty lists to nil so that plans compare and print uniformly.
+func nilIfEmpty(list []*discoveryv1.EndpointSlice) []*discoveryv1.EndpointSlice {
+	if len(list) == 0 {
+		return nil
+	}
+	return list
 }
