@@ -1,0 +1,55 @@
+package guest
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/slicelb/slicelb/dataplane/netif"
+	"github.com/slicelb/slicelb/test/vm/netlab"
+)
+
+// podPort is where every pod's TCP and UDP servers listen.
+const podPort = 8080
+
+var (
+	// pods are pod-1 … pod-4 at 10.0.1.2 … 10.0.4.2.
+	pods []*netlab.Host
+	// client (10.0.200.2) stands for a machine off the node: its packets reach the node's VIPs and
+	// node address through the root namespace, like traffic arriving on a NIC.
+	client *netlab.Host
+)
+
+var _ = BeforeSuite(func() {
+	// A node routes between its pods and the outside; the agent sets this too, but the lab's own
+	// direct checks below must not depend on the agent.
+	Expect(os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1\n"), 0o644)).To(Succeed())
+	for i := 1; i <= 4; i++ {
+		p, err := netlab.NewHost(rootNS, fmt.Sprintf("pod-%d", i), i)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(p.Serve(podPort)).To(Succeed())
+		pods = append(pods, p)
+	}
+	var err error
+	client, err = netlab.NewHost(rootNS, "client", 200)
+	Expect(err).NotTo(HaveOccurred())
+
+	// Every pod answers directly before anything balances to it.
+	for _, p := range pods {
+		rep, err := netlab.TCP(client.NS, netip.AddrPortFrom(p.IP, podPort))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rep).To(Equal(netlab.Reply{Name: p.Name, Source: client.IP.String()}))
+	}
+})
+
+// newNetif opens the VIP device in the node's namespace.
+func newNetif() *netif.Linux {
+	GinkgoHelper()
+	n, err := netif.New(netif.Options{NetNS: rootNS})
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(n.Close)
+	return n
+}
