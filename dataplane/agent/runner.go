@@ -39,6 +39,7 @@ type Runner struct {
 	lastRun  time.Time // start of the last run; zero before the first
 	dirty    bool
 	retryAt  time.Time // zero when no retry is pending
+	runBy    time.Time // zero, or a deadline a run must not be later than (drain deadlines)
 	failures int       // consecutive failed runs
 }
 
@@ -80,6 +81,20 @@ func (r *Runner) Trigger() {
 	}
 }
 
+// RunBy asks for a run no later than t (still no earlier than MinInterval after the last run),
+// e.g. when a draining real server's deadline falls before the next periodic sync.
+func (r *Runner) RunBy(t time.Time) {
+	r.mu.Lock()
+	if r.runBy.IsZero() || t.Before(r.runBy) {
+		r.runBy = t
+	}
+	r.mu.Unlock()
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
 // Loop runs until ctx is done.
 func (r *Runner) Loop(ctx context.Context) {
 	for {
@@ -105,7 +120,7 @@ func (r *Runner) tick(ctx context.Context, now time.Time) bool {
 		return false
 	}
 	r.mu.Lock()
-	r.lastRun, r.dirty, r.retryAt = now, false, time.Time{}
+	r.lastRun, r.dirty, r.retryAt, r.runBy = now, false, time.Time{}, time.Time{}
 	r.mu.Unlock()
 
 	err := r.fn(ctx)
@@ -139,6 +154,9 @@ func (r *Runner) next() time.Time {
 	}
 	if !r.retryAt.IsZero() {
 		due = minTime(due, maxTime(r.retryAt, earliest))
+	}
+	if !r.runBy.IsZero() {
+		due = minTime(due, maxTime(r.runBy, earliest))
 	}
 	return due
 }

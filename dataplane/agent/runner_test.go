@@ -34,6 +34,15 @@ func (f *fnRecorder) count() int {
 	return len(f.runs)
 }
 
+// step is one action on a runner at a fake time, and the run count expected after it.
+type step struct {
+	at      time.Duration // time since t0
+	trigger int           // triggers before the tick
+	runBy   time.Duration // when > 0: RunBy(t0 + runBy) before the tick
+	fail    bool          // fn fails on this tick (when it runs)
+	want    int           // total runs after the tick
+}
+
 // TestRunnerSchedule drives the runner's decision step with a fake clock: every row is a sequence
 // of actions and the run count expected after each.
 func TestRunnerSchedule(t *testing.T) {
@@ -42,12 +51,6 @@ func TestRunnerSchedule(t *testing.T) {
 		minI = time.Second
 		maxI = 30 * time.Second
 	)
-	type step struct {
-		at      time.Duration // time since t0
-		trigger int           // triggers before the tick
-		fail    bool          // fn fails on this tick (when it runs)
-		want    int           // total runs after the tick
-	}
 	tests := []struct {
 		name  string
 		steps []step
@@ -92,26 +95,46 @@ func TestRunnerSchedule(t *testing.T) {
 			{at: 4900 * time.Millisecond, want: 4},
 			{at: 5 * time.Second, want: 5}, // 1s again, not 8s
 		}},
+		{"RunBy brings the next run forward, never inside the min interval", []step{
+			{at: 0, trigger: 1, want: 1},
+			{at: 100 * time.Millisecond, runBy: 500 * time.Millisecond, want: 1},
+			{at: 999 * time.Millisecond, want: 1},
+			{at: time.Second, want: 2}, // min interval wins over the earlier deadline
+			{at: 2 * time.Second, runBy: 10 * time.Second, want: 2},
+			{at: 9 * time.Second, want: 2},
+			{at: 10 * time.Second, want: 3},
+			{at: 39 * time.Second, want: 3}, // consumed: back to the max interval
+			{at: 40 * time.Second, want: 4},
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := clocktesting.NewFakeClock(t0)
 			rec := &fnRecorder{clk: clk}
 			r := NewRunner(rec.fn, RunnerOptions{MinInterval: minI, MaxInterval: maxI, Clock: clk})
-			for i, s := range tc.steps {
-				clk.SetTime(t0.Add(s.at))
-				for range s.trigger {
-					r.Trigger()
-				}
-				rec.mu.Lock()
-				rec.fail = s.fail
-				rec.mu.Unlock()
-				r.tick(context.Background(), clk.Now())
-				if got := rec.count(); got != s.want {
-					t.Fatalf("step %d (t0+%v): runs = %d, want %d", i, s.at, got, s.want)
-				}
-			}
+			runSteps(t, clk, rec, r, t0, tc.steps)
 		})
+	}
+}
+
+// runSteps plays steps against r at fake times.
+func runSteps(t *testing.T, clk *clocktesting.FakeClock, rec *fnRecorder, r *Runner, t0 time.Time, steps []step) {
+	t.Helper()
+	for i, s := range steps {
+		clk.SetTime(t0.Add(s.at))
+		for range s.trigger {
+			r.Trigger()
+		}
+		if s.runBy > 0 {
+			r.RunBy(t0.Add(s.runBy))
+		}
+		rec.mu.Lock()
+		rec.fail = s.fail
+		rec.mu.Unlock()
+		r.tick(context.Background(), clk.Now())
+		if got := rec.count(); got != s.want {
+			t.Fatalf("step %d (t0+%v): runs = %d, want %d", i, s.at, got, s.want)
+		}
 	}
 }
 
