@@ -1,0 +1,48 @@
+package proxier
+
+import (
+	"net/netip"
+
+	"github.com/slicelb/slicelb/dataplane/ipvs"
+)
+
+// Ownership decides which virtual servers slicelb may modify or delete.
+//
+// IPVS has no place to mark a service as ours, so ownership is read from
+// the address: a virtual server is ours when its address is a VIP we bind on
+// slicelb0 (or are about to bind), or when it is a node address and its port
+// is in the NodePort range (the API server reserves that range for
+// NodePorts, which we serve). Anything else — another program's virtual
+// server on a node address, a firewall-mark service, a VIP on another
+// interface — is never touched, unlike kube-proxy, whose cleanup deletes
+// every service it did not create in this run.
+type Ownership struct {
+	vips      map[netip.Addr]bool
+	nodes     map[netip.Addr]bool
+	nodePorts PortRange
+}
+
+// NewOwnership builds the rule from the addresses on slicelb0 (plus those
+// about to be bound), the node's addresses and the NodePort range (zero means
+// DefaultNodePortRange).
+func NewOwnership(vips, nodeAddresses []netip.Addr, nodePorts PortRange) Ownership {
+	o := Ownership{vips: map[netip.Addr]bool{}, nodes: map[netip.Addr]bool{}, nodePorts: nodePorts}
+	if o.nodePorts == (PortRange{}) {
+		o.nodePorts = DefaultNodePortRange
+	}
+	for _, a := range vips {
+		o.vips[a.Unmap()] = true
+	}
+	for _, a := range nodeAddresses {
+		o.nodes[a.Unmap()] = true
+	}
+	return o
+}
+
+// Owns reports whether the virtual server key is slicelb's.
+func (o Ownership) Owns(key ipvs.VirtualServerKey) bool {
+	if o.vips[key.Address] {
+		return true
+	}
+	return o.nodes[key.Address] && o.nodePorts.Contains(key.Port)
+}
