@@ -145,8 +145,8 @@ func TestPlanSlices(t *testing.T) {
 			return u
 		}()}},
 	}, {
-		name: "targetPort changed: the slice of the old port list is reused for the new one",
-		in:   Input{Service: newSvc(svcPorts(corev1.ServicePort{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromInt32(9090)})), TriggerTime: trigger, Pods: []*corev1.Pod{newPod("p1", "10.0.0.1")}},
+		name:     "targetPort changed: the slice of the old port list is reused for the new one",
+		in:       Input{Service: newSvc(svcPorts(corev1.ServicePort{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromInt32(9090)})), TriggerTime: trigger, Pods: []*corev1.Pod{newPod("p1", "10.0.0.1")}},
 		existing: []*discoveryv1.EndpointSlice{existingSlice("web-1", v4, httpPorts, readyEP("p1", "10.0.0.1"))},
 		want: SlicePlan{Update: []*discoveryv1.EndpointSlice{func() *discoveryv1.EndpointSlice {
 			u := updated(existingSlice("web-1", v4, httpPorts), readyEP("p1", "10.0.0.1"))
