@@ -12,8 +12,8 @@ import (
 
 const epUID = types.UID("ep-uid")
 
-func selectorless(mods ...svcMod) *corev1.Service {
-	return newSvc(append([]svcMod{func(s *corev1.Service) { s.Spec.Selector = nil }}, mods...)...)
+func selectorless() *corev1.Service {
+	return newSvc(func(s *corev1.Service) { s.Spec.Selector = nil })
 }
 
 // handEndpoints is a user's Endpoints for the selectorless Service: 10.0.17.100:80.
@@ -23,7 +23,7 @@ func handEndpoints(mods ...func(*corev1.Endpoints)) *corev1.Endpoints {
 			Labels: map[string]string{"team": "a"},
 			Annotations: map[string]string{
 				"note": "x",
-				"endpoints.kubernetes.io/last-change-trigger-time":  "2026-01-01T00:00:00Z",
+				"endpoints.kubernetes.io/last-change-trigger-time": "2026-01-01T00:00:00Z",
 				"kubectl.kubernetes.io/last-applied-configuration": "{}",
 			}},
 		Subsets: []corev1.EndpointSubset{{
