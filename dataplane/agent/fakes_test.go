@@ -1,0 +1,146 @@
+package agent
+
+import (
+	"errors"
+	"net/netip"
+	"slices"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/slicelb/slicelb/dataplane/ipvs"
+	"github.com/slicelb/slicelb/dataplane/proxier"
+)
+
+// fakeNAT records the rules it holds; Sync reports a change only when they differ, like a real
+// table compared before its transaction.
+type fakeNAT struct {
+	mu         sync.Mutex
+	masquerade []ipvs.VirtualServerKey
+	hairpin    []proxier.Hairpin
+	exists     bool
+	writes     int
+	cleanups   int
+	failNext   error
+}
+
+func (f *fakeNAT) Sync(m []ipvs.VirtualServerKey, h []proxier.Hairpin) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failNext != nil {
+		err := f.failNext
+		f.failNext = nil
+		return false, err
+	}
+	if f.exists && slices.Equal(f.masquerade, m) && slices.Equal(f.hairpin, h) {
+		return false, nil
+	}
+	f.masquerade, f.hairpin, f.exists = slices.Clone(m), slices.Clone(h), true
+	f.writes++
+	return true, nil
+}
+
+func (f *fakeNAT) Cleanup() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cleanups++
+	f.masquerade, f.hairpin, f.exists = nil, nil, false
+	return nil
+}
+
+// fakeConntrack records the flushes asked for.
+type fakeConntrack struct {
+	mu      sync.Mutex
+	flushed []proxier.UDPRemoval
+}
+
+func (f *fakeConntrack) ClearUDP(vs ipvs.VirtualServerKey, rs netip.AddrPort) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.flushed = append(f.flushed, proxier.UDPRemoval{VirtualServer: vs, RealServer: rs})
+	return nil
+}
+
+var errInjected = errors.New("netlink: injected failure")
+
+// Object builders for the scenarios.
+
+func addr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+func vsKey(proto ipvs.Protocol, a string, port uint16) ipvs.VirtualServerKey {
+	return ipvs.VirtualServerKey{Address: addr(a), Protocol: proto, Port: port}
+}
+
+func rs(a string, port uint16, weight int) ipvs.RealServer {
+	return ipvs.RealServer{Address: addr(a), Port: port, Weight: weight}
+}
+
+func vs(proto ipvs.Protocol, a string, port uint16) ipvs.VirtualServer {
+	return ipvs.VirtualServer{Address: addr(a), Protocol: proto, Port: port, Scheduler: "rr"}
+}
+
+func node(name string, addresses ...string) *corev1.Node {
+	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	for _, a := range addresses {
+		n.Status.Addresses = append(n.Status.Addresses, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: a})
+	}
+	return n
+}
+
+type portSpec struct {
+	name     string
+	proto    corev1.Protocol
+	port     int32
+	nodePort int32
+}
+
+func service(name, clusterIP string, typ corev1.ServiceType, ports ...portSpec) *corev1.Service {
+	s := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name},
+		Spec: corev1.ServiceSpec{Type: typ, ClusterIP: clusterIP, ClusterIPs: []string{clusterIP},
+			IPFamilies: []corev1.IPFamily{corev1.IPv4Protocol}},
+	}
+	if typ != corev1.ServiceTypeClusterIP {
+		s.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyCluster
+	}
+	for _, p := range ports {
+		s.Spec.Ports = append(s.Spec.Ports, corev1.ServicePort{Name: p.name, Protocol: p.proto, Port: p.port,
+			NodePort: p.nodePort, TargetPort: intstr.FromInt32(p.port)})
+	}
+	return s
+}
+
+type ep struct {
+	ip    string
+	node  string
+	ready bool
+}
+
+type slicePort struct {
+	name  string
+	proto corev1.Protocol
+	port  int32
+}
+
+func endpointSlice(svcName, name string, ports []slicePort, eps ...ep) *discoveryv1.EndpointSlice {
+	s := &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name,
+			Labels: map[string]string{discoveryv1.LabelServiceName: svcName}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+	}
+	for _, p := range ports {
+		s.Ports = append(s.Ports, discoveryv1.EndpointPort{Name: ptr.To(p.name), Protocol: ptr.To(p.proto), Port: ptr.To(p.port)})
+	}
+	for _, e := range eps {
+		s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{
+			Addresses:  []string{e.ip},
+			Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(e.ready), Serving: ptr.To(e.ready), Terminating: ptr.To(false)},
+			NodeName:   ptr.To(e.node),
+		})
+	}
+	return s
+}
