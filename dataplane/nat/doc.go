@@ -1,0 +1,26 @@
+// Package nat keeps the masquerade rules IPVS NAT mode needs, in nftables tables of the agent's own
+// (`ip slicelb` and `ip6 slicelb`, one postrouting nat chain each), and nothing else.
+//
+// Two kinds of traffic are masqueraded, as kube-proxy's IPVS mode does with iptables + ipset:
+//
+//   - Traffic to an external VIP (NodePort on a node address, externalIPs, load-balancer ingress)
+//     with externalTrafficPolicy Cluster: the endpoint may be on another node, and its reply must come
+//     back through this node's IPVS to be un-NATed, so the source becomes this node. The rule matches
+//     the conntrack entry's ORIGINAL destination (`ct original daddr/proto-dst`): after IPVS rewrote
+//     the packet, its own destination is already the endpoint. This needs net/ipv4/vs/conntrack=1
+//     (package netif sets it).
+//   - Hairpin: a pod that reaches itself through a Service (source == destination == the endpoint
+//     after IPVS) would answer itself directly and the client socket would drop the reply; the
+//     source is masqueraded to the node (kube-proxy's KUBE-LOOP-BACK set).
+//
+// Why github.com/google/nftables and not sigs.k8s.io/knftables: knftables drives the `nft` binary
+// (it writes a script to `nft -f -`), so the node image and the VM test's initramfs would have to
+// ship nft and its libraries; google/nftables speaks nf_tables netlink directly from Go, so the
+// static slicelb-node binary is all a distroless image or the VM needs, and it works in any network
+// namespace through a namespace file descriptor.
+//
+// A sync rebuilds the chains in one nf_tables transaction (atomic: no packet sees a half-written
+// table) only when the desired rules differ from the kernel's; each rule carries its canonical
+// description as an nft comment, which is what the comparison reads back, so a sync with nothing to
+// change writes nothing, also right after an agent restart.
+package nat
