@@ -1,0 +1,90 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/slicelb/slicelb/controllers"
+	"github.com/slicelb/slicelb/internal/endpoints"
+)
+
+// options are the command line settings of slicelb-controller.
+type options struct {
+	leaderElect   bool
+	probeAddr     string
+	metricsAddr   string
+	metricsSecure bool
+	// qps and burst limit the client; the defaults stay polite to API Priority and
+	// Fairness while not throttling convergence the way upstream's 20 QPS does.
+	qps         float32
+	burst       int
+	controllers []string
+	reconcilers controllers.Options
+	zap         zap.Options
+}
+
+// parseFlags parses args into options and validates them.
+func parseFlags(fs *flag.FlagSet, args []string) (options, error) {
+	var o options
+	var selector, enabled string
+	var qps float64
+	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Enable leader election (one active replica).")
+	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
+	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8443", "Address the metrics endpoint binds to; 0 disables it.")
+	fs.BoolVar(&o.metricsSecure, "metrics-secure", true, "Serve metrics over HTTPS with authentication and authorization.")
+	fs.Float64Var(&qps, "kube-api-qps", 50, "Queries per second to the API server.")
+	fs.IntVar(&o.burst, "kube-api-burst", 100, "Burst of queries to the API server.")
+	fs.IntVar(&o.reconcilers.Workers, "workers", 5, "Concurrent syncs per controller.")
+	fs.IntVar(&o.reconcilers.MaxEndpointsPerSlice, "max-endpoints-per-slice", endpoints.DefaultMaxEndpointsPerSlice,
+		fmt.Sprintf("Maximum endpoints per EndpointSlice (1..%d).", endpoints.MaxMaxEndpointsPerSlice))
+	fs.DurationVar(&o.reconcilers.BatchPeriod, "endpoint-updates-batch-period", 0,
+		"Delay of the sync a pod change triggers, so that the changes of that period share one sync.")
+	fs.StringVar(&selector, "service-selector", "", "Label selector of the Services this controller manages (empty: all).")
+	fs.StringVar(&enabled, "controllers", strings.Join(controllers.AllControllers, ","),
+		"Comma-separated controllers to run: "+strings.Join(controllers.AllControllers, ", ")+".")
+	o.zap.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	o.qps = float32(qps)
+	if qps <= 0 || o.burst <= 0 {
+		return o, errors.New("--kube-api-qps and --kube-api-burst must be positive")
+	}
+	sel, err := labels.Parse(selector)
+	if err != nil {
+		return o, fmt.Errorf("--service-selector: %w", err)
+	}
+	if !sel.Empty() {
+		o.reconcilers.ServiceSelector = sel
+	}
+	for _, name := range strings.Split(enabled, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			o.controllers = append(o.controllers, name)
+		}
+	}
+	if len(o.controllers) == 0 {
+		return o, errors.New("--controllers: at least one controller is needed")
+	}
+	return o, o.validate()
+}
+
+func (o options) validate() error {
+	if err := o.reconcilers.Validate(); err != nil {
+		return err
+	}
+	if o.reconcilers.Workers < 1 {
+		return errors.New("--workers must be at least 1")
+	}
+	for _, name := range o.controllers {
+		if !slices.Contains(controllers.AllControllers, name) {
+			return fmt.Errorf("--controllers: unknown controller %q", name)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+// Command slicelb-controller runs the Endpoints, EndpointSlice and EndpointSlice
+// mirroring controllers in one controller-runtime manager.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/slicelb/slicelb/controllers"
+)
+
+// leaderElectionID names the Lease the replicas compete for.
+const leaderElectionID = "slicelb-controller.slicelb.io"
+
+var errCacheNotSynced = errors.New("informer caches have not synced")
+
+func main() {
+	opts, err := parseFlags(flag.CommandLine, os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts.zap)))
+	if err := run(ctrl.SetupSignalHandler(), opts); err != nil {
+		ctrl.Log.Error(err, "Manager exited with an error")
+		os.Exit(1)
+	}
+}
+
+// run builds the manager, wires it and blocks until ctx is done.
+func run(ctx context.Context, opts options) error {
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return err
+	}
+	cfg.QPS, cfg.Burst = opts.qps, opts.burst
+	mgr, err := ctrl.NewManager(cfg, managerOptions(opts))
+	if err != nil {
+		return err
+	}
+	if err := setupIndexes(ctx, mgr); err != nil {
+		return err
+	}
+	if err := setupReconcilers(mgr, opts); err != nil {
+		return err
+	}
+	if err := setupChecks(mgr); err != nil {
+		return err
+	}
+	ctrl.Log.Info("Starting manager", "controllers", opts.controllers, "leaderElection", opts.leaderElect)
+	return mgr.Start(ctx)
+}
+
+// managerOptions: leader election, probes, the metrics endpoint (HTTPS with
+// authentication and authorization through TokenReview/SubjectAccessReview when
+// --metrics-secure) and the trimmed cache.
+func managerOptions(opts options) ctrl.Options {
+	metrics := metricsserver.Options{BindAddress: opts.metricsAddr, SecureServing: opts.metricsSecure}
+	if opts.metricsSecure {
+		metrics.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	return ctrl.Options{
+		Metrics:                       metrics,
+		HealthProbeBindAddress:        opts.probeAddr,
+		LeaderElection:                opts.leaderElect,
+		LeaderElectionID:              leaderElectionID,
+		LeaderElectionReleaseOnCancel: true,
+		Cache:                         controllers.CacheOptions(),
+	}
+}
+
+func setupIndexes(ctx context.Context, mgr ctrl.Manager) error {
+	return controllers.SetupIndexes(ctx, mgr.GetFieldIndexer())
+}
+
+func setupReconcilers(mgr ctrl.Manager, opts options) error {
+	_, err := controllers.SetupReconcilers(mgr, opts.reconcilers, opts.controllers)
+	return err
+}
+
+func setupChecks(mgr ctrl.Manager) error {
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	// Ready once the informer caches have synced: nothing is planned before that.
+	return mgr.AddReadyzCheck("readyz", func(req *http.Request) error {
+		if !mgr.GetCache().WaitForCacheSync(req.Context()) {
+			return errCacheNotSynced
+		}
+		return nil
+	})
+}

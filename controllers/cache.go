@@ -1,0 +1,62 @@
+package controllers
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// CacheOptions returns the manager cache options the reconcilers are written for:
+// managedFields are stripped from every cached object (never read, often the largest
+// part of an object), and Pods keep only the fields the planners read, because Pods are
+// by far the most numerous objects this controller caches.
+func CacheOptions() cache.Options {
+	return cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Pod{}: {Transform: trimPod},
+		},
+	}
+}
+
+// trimPod keeps what the planners and the event mapping read from a Pod: identity,
+// labels, deletion, node, hostname/subdomain, container ports (named targetPort
+// resolution, restartable init containers included), phase, IPs and the Ready condition.
+func trimPod(obj any) (any, error) {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return obj, nil
+	}
+	slim := &corev1.Pod{
+		TypeMeta: pod.TypeMeta,
+		Spec: corev1.PodSpec{
+			NodeName:       pod.Spec.NodeName,
+			Hostname:       pod.Spec.Hostname,
+			Subdomain:      pod.Spec.Subdomain,
+			Containers:     trimContainers(pod.Spec.Containers),
+			InitContainers: trimContainers(pod.Spec.InitContainers),
+		},
+		Status: corev1.PodStatus{Phase: pod.Status.Phase, PodIP: pod.Status.PodIP, PodIPs: pod.Status.PodIPs},
+	}
+	slim.ObjectMeta = pod.ObjectMeta
+	slim.Annotations = nil
+	slim.ManagedFields = nil
+	slim.OwnerReferences = nil
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			slim.Status.Conditions = []corev1.PodCondition{c}
+		}
+	}
+	return slim, nil
+}
+
+func trimContainers(in []corev1.Container) []corev1.Container {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]corev1.Container, len(in))
+	for i, c := range in {
+		out[i] = corev1.Container{Name: c.Name, Ports: c.Ports, RestartPolicy: c.RestartPolicy}
+	}
+	return out
+}

@@ -1,0 +1,66 @@
+package controllers
+
+import (
+	"context"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Field indexes registered on the manager's cache. The cache scopes every index by
+// namespace, so `List(InNamespace(ns), MatchingFields{index: v})` is a map lookup.
+const (
+	// IndexSliceService indexes EndpointSlices by their kubernetes.io/service-name label.
+	IndexSliceService = "slicelb.io/slice-service"
+	// IndexPodNode indexes Pods by spec.nodeName, to find the pods a Node's zone affects.
+	IndexPodNode = "slicelb.io/pod-node"
+	// IndexServiceSelectorTerm indexes Services by ONE term of their selector, "key=value"
+	// with the smallest key. A pod can only match a Service if it carries that exact
+	// label, so the candidates for a pod are the union of the lookups of its own labels:
+	// one index lookup per pod label instead of a scan of every Service of the namespace
+	// per pod event (the fan-out cost discussed in kubernetes#134739).
+	IndexServiceSelectorTerm = "slicelb.io/service-selector-term"
+)
+
+// SetupIndexes registers the field indexes the reconcilers rely on.
+func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
+	if err := indexer.IndexField(ctx, &discoveryv1.EndpointSlice{}, IndexSliceService, sliceServiceKey); err != nil {
+		return err
+	}
+	if err := indexer.IndexField(ctx, &corev1.Pod{}, IndexPodNode, podNodeKey); err != nil {
+		return err
+	}
+	return indexer.IndexField(ctx, &corev1.Service{}, IndexServiceSelectorTerm, serviceSelectorTermKey)
+}
+
+func sliceServiceKey(obj client.Object) []string {
+	if name := obj.GetLabels()[discoveryv1.LabelServiceName]; name != "" {
+		return []string{name}
+	}
+	return nil
+}
+
+func podNodeKey(obj client.Object) []string {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok || pod.Spec.NodeName == "" {
+		return nil
+	}
+	return []string{pod.Spec.NodeName}
+}
+
+func serviceSelectorTermKey(obj client.Object) []string {
+	svc, ok := obj.(*corev1.Service)
+	if !ok || len(svc.Spec.Selector) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(svc.Spec.Selector))
+	for k := range svc.Spec.Selector {
+		keys = append(keys, k)
+	}
+	first := slices.Min(keys)
+	return []string{selectorTerm(first, svc.Spec.Selector[first])}
+}
+
+func selectorTerm(key, value string) string { return key + "=" + value }
