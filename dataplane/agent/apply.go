@@ -118,7 +118,7 @@ func (w *writer) flushConntrack(ct Conntrack, removedUDP []proxier.UDPRemoval, r
 		return
 	}
 	for _, r := range removedUDP {
-		if !removed[proxier.DrainKey{VirtualServer: r.VirtualServer, RealServer: r.RealServer}] &&
+		if !removed[proxier.DrainKey(r)] &&
 			!removed[proxier.DrainKey{VirtualServer: r.VirtualServer}] {
 			continue // its delete failed: flushed once a later sync removes it
 		}
