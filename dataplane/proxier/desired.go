@@ -77,12 +77,12 @@ func BuildDesired(in Input) *DesiredState {
 	for _, a := range in.Node.Addresses {
 		b.isNode[a.Unmap()] = true
 	}
-	svcs := slices.Clone(in.Services)
+	svcs := slices.DeleteFunc(slices.Clone(in.Services), func(s *corev1.Service) bool { return s == nil })
 	slices.SortFunc(svcs, func(a, c *corev1.Service) int {
 		return cmp.Or(cmp.Compare(a.Namespace, c.Namespace), cmp.Compare(a.Name, c.Name))
 	})
 	for _, svc := range svcs {
-		if svc != nil && proxied(svc, in.Options.ProxyName) {
+		if proxied(svc, in.Options.ProxyName) {
 			b.addService(svc)
 		}
 	}

@@ -1,7 +1,7 @@
 package proxier
 
 import (
-	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/slicelb/slicelb/dataplane/ipvs"
@@ -17,27 +17,47 @@ type realServerDiff struct {
 	deletes []Op
 }
 
+// diff walks the desired and current real servers, both sorted by IP:port,
+// in one merge pass (no maps: this runs for every virtual server on every
+// sync). Desired ones are added or get their weight back first, so capacity
+// arrives before anything starts draining.
 func (r *realServerDiff) diff(current []ipvs.RealServer) {
-	cur := make(map[netip.AddrPort]ipvs.RealServer, len(current))
-	for _, rs := range current {
-		cur[rs.AddrPort()] = rs
+	byAddrPort := func(a, b ipvs.RealServer) int { return a.AddrPort().Compare(b.AddrPort()) }
+	if !slices.IsSortedFunc(current, byAddrPort) {
+		current = slices.Clone(current)
+		slices.SortFunc(current, byAddrPort)
 	}
-	want := make(map[netip.AddrPort]bool, len(r.vs.RealServers))
-	for _, rs := range r.vs.RealServers {
-		want[rs.AddrPort()] = true
-		c, ok := cur[rs.AddrPort()]
+	want := r.vs.RealServers
+	var removed []ipvs.RealServer
+	i, j := 0, 0
+	for i < len(want) || j < len(current) {
+		c := 0
 		switch {
-		case !ok:
-			r.upserts = append(r.upserts, r.op(OpAddRealServer, rs))
-		case c.Weight != rs.Weight:
-			// Also the way back from draining: the endpoint is desired again.
-			r.upserts = append(r.upserts, r.op(OpUpdateRealServer, rs))
+		case i == len(want):
+			c = 1
+		case j == len(current):
+			c = -1
+		default:
+			c = byAddrPort(want[i], current[j])
+		}
+		switch {
+		case c < 0:
+			r.upserts = append(r.upserts, r.op(OpAddRealServer, want[i]))
+			i++
+		case c > 0:
+			removed = append(removed, current[j])
+			j++
+		default:
+			if current[j].Weight != want[i].Weight {
+				// Also the way back from draining: the endpoint is desired again.
+				r.upserts = append(r.upserts, r.op(OpUpdateRealServer, want[i]))
+			}
+			i++
+			j++
 		}
 	}
-	for _, rs := range current { // sorted by AddrPort
-		if !want[rs.AddrPort()] {
-			r.remove(rs)
-		}
+	for _, rs := range removed {
+		r.remove(rs)
 	}
 }
 

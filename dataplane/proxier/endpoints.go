@@ -2,6 +2,7 @@ package proxier
 
 import (
 	"net/netip"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -82,10 +83,9 @@ func serving(eps []Endpoint, keep func(Endpoint) bool) []Endpoint {
 // keys its endpoint map by ServicePortName. An IP:port listed more than once
 // (several slices, or a slice repeated during a controller's update) appears
 // once, keeping its best copy (ready over serving+terminating over neither).
-func servicePortEndpoints(slices []*discoveryv1.EndpointSlice, portName string, proto corev1.Protocol) []Endpoint {
-	byAddr := map[netip.AddrPort]int{}
+func servicePortEndpoints(all []*discoveryv1.EndpointSlice, portName string, proto corev1.Protocol) []Endpoint {
 	var out []Endpoint
-	for _, s := range slices {
+	for _, s := range all {
 		if s.AddressType != discoveryv1.AddressTypeIPv4 && s.AddressType != discoveryv1.AddressTypeIPv6 {
 			continue
 		}
@@ -94,21 +94,20 @@ func servicePortEndpoints(slices []*discoveryv1.EndpointSlice, portName string, 
 			continue
 		}
 		for i := range s.Endpoints {
-			e, ok := toEndpoint(&s.Endpoints[i], s.AddressType, port)
-			if !ok {
-				continue
+			if e, ok := toEndpoint(&s.Endpoints[i], s.AddressType, port); ok {
+				out = append(out, e)
 			}
-			if j, dup := byAddr[e.AddrPort()]; dup {
-				if e.rank() > out[j].rank() {
-					out[j] = e
-				}
-				continue
-			}
-			byAddr[e.AddrPort()] = len(out)
-			out = append(out, e)
 		}
 	}
-	return out
+	// Sort by IP:port, best copy first, then keep the first of each run:
+	// cheaper than a map for the handful of endpoints a port usually has.
+	slices.SortStableFunc(out, func(a, b Endpoint) int {
+		if c := a.AddrPort().Compare(b.AddrPort()); c != 0 {
+			return c
+		}
+		return b.rank() - a.rank()
+	})
+	return slices.CompactFunc(out, func(a, b Endpoint) bool { return a.AddrPort() == b.AddrPort() })
 }
 
 // slicePort returns the port number the slice lists for the Service port.
