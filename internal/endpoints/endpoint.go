@@ -12,10 +12,17 @@ import (
 // its addresses, hostname and the namespace/name of its target. Conditions, node, zone and hints
 // are attributes of that identity, so a change there updates the endpoint in place.
 func endpointKey(ep *discoveryv1.Endpoint) string {
-	addrs := slices.Clone(ep.Addresses)
-	slices.Sort(addrs)
+	addrs := ep.Addresses
+	if !slices.IsSorted(addrs) {
+		addrs = slices.Sorted(slices.Values(addrs))
+	}
 	var b strings.Builder
-	b.WriteString(strings.Join(addrs, ","))
+	for i, a := range addrs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(a)
+	}
 	b.WriteByte('|')
 	if ep.Hostname != nil {
 		b.WriteString(*ep.Hostname)

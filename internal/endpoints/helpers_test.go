@@ -203,7 +203,7 @@ func updated(s *discoveryv1.EndpointSlice, eps ...discoveryv1.Endpoint) *discove
 
 func diff(t *testing.T, what string, want, got any) {
 	t.Helper()
-	if d := cmp.Diff(want, got); d != "" {
+	if d := cmp.Diff(want, got, cmp.AllowUnexported(endpointPort{})); d != "" {
 		t.Errorf("%s mismatch (-want +got):\n%s", what, d)
 	}
 }

@@ -102,10 +102,19 @@ func podEndpoint(in Input, pod *corev1.Pod, ip string) discoveryv1.Endpoint {
 // desired endpoint is placed exactly once. Two pods only share a key if they share IP, hostname
 // and name, i.e. never for valid input.
 func uniqueSortedEndpoints(eps []discoveryv1.Endpoint) []discoveryv1.Endpoint {
-	slices.SortStableFunc(eps, func(a, b discoveryv1.Endpoint) int {
-		return cmp.Compare(endpointKey(&a), endpointKey(&b))
-	})
-	return slices.CompactFunc(eps, func(a, b discoveryv1.Endpoint) bool {
-		return endpointKey(&a) == endpointKey(&b)
-	})
+	type keyed struct {
+		key string
+		ep  discoveryv1.Endpoint
+	}
+	list := make([]keyed, len(eps))
+	for i := range eps {
+		list[i] = keyed{key: endpointKey(&eps[i]), ep: eps[i]}
+	}
+	slices.SortStableFunc(list, func(a, b keyed) int { return cmp.Compare(a.key, b.key) })
+	list = slices.CompactFunc(list, func(a, b keyed) bool { return a.key == b.key })
+	out := make([]discoveryv1.Endpoint, len(list))
+	for i := range list {
+		out[i] = list[i].ep
+	}
+	return out
 }
