@@ -21,9 +21,12 @@ type MirrorOptions struct {
 // ShouldMirror reports whether a hand-written Endpoints object is mirrored into EndpointSlices:
 // not when it opts out with endpointslice.kubernetes.io/skip-mirror "true" (a label upstream;
 // slicelb also accepts it as an annotation), and not when it is a leader-election lock (annotation
-// control-plane.alpha.kubernetes.io/leader), which is not service discovery data.
+// control-plane.alpha.kubernetes.io/leader), which is not service discovery data. Beyond upstream,
+// Endpoints carrying our own endpoints.kubernetes.io/managed-by are not hand-written: they are left
+// over from when the Service had a selector and the Endpoints reconciler removes them, so mirroring
+// them would only create slices to delete a moment later.
 func ShouldMirror(ep *corev1.Endpoints) bool {
-	if ep == nil {
+	if ep == nil || ep.Labels[LabelEndpointsManagedBy] == ManagedByValue {
 		return false
 	}
 	if ep.Labels[AnnotationSkipMirror] == "true" || ep.Annotations[AnnotationSkipMirror] == "true" {

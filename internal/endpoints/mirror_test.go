@@ -78,6 +78,8 @@ func TestShouldMirror(t *testing.T) {
 		{"skip-mirror label", handEndpoints(func(e *corev1.Endpoints) { e.Labels["endpointslice.kubernetes.io/skip-mirror"] = "true" }), false},
 		{"skip-mirror annotation", handEndpoints(func(e *corev1.Endpoints) { e.Annotations["endpointslice.kubernetes.io/skip-mirror"] = "true" }), false},
 		{"skip-mirror false", handEndpoints(func(e *corev1.Endpoints) { e.Labels["endpointslice.kubernetes.io/skip-mirror"] = "false" }), true},
+		{"written by our Endpoints reconciler", handEndpoints(func(e *corev1.Endpoints) { e.Labels["endpoints.kubernetes.io/managed-by"] = "slicelb.io/controller" }), false},
+		{"written by another endpoints controller", handEndpoints(func(e *corev1.Endpoints) { e.Labels["endpoints.kubernetes.io/managed-by"] = "endpoint-controller" }), true},
 		{"leader election", handEndpoints(func(e *corev1.Endpoints) { e.Annotations["control-plane.alpha.kubernetes.io/leader"] = "{}" }), false},
 	}
 	for _, tc := range tests {
