@@ -77,7 +77,9 @@ func (f *Fake) ListRealServers(key VirtualServerKey) ([]RealServer, error) {
 	}
 	s, ok := f.services[key]
 	if !ok {
-		return nil, fmt.Errorf("virtual server %s: %w", key, ErrNotFound)
+		// Like the kernel, whose destination dump of a missing service is
+		// empty rather than an error (ip_vs_genl_dump_dests).
+		return []RealServer{}, nil
 	}
 	out := make([]RealServer, 0, len(s.rss))
 	for _, rs := range s.rss {

@@ -24,7 +24,8 @@ type Interface interface {
 	// DeleteVirtualServer deletes the virtual server and all its real servers.
 	DeleteVirtualServer(key VirtualServerKey) error
 	// ListRealServers returns the real servers of a virtual server, with
-	// their connection counters.
+	// their connection counters. A missing virtual server lists no real
+	// servers and no error: that is what the kernel answers.
 	ListRealServers(key VirtualServerKey) ([]RealServer, error)
 	// AddRealServer adds rs to the virtual server key.
 	AddRealServer(key VirtualServerKey, rs RealServer) error

@@ -110,12 +110,18 @@ func (n *Netlink) ListRealServers(key VirtualServerKey) ([]RealServer, error) {
 
 // AddRealServer implements Interface.
 func (n *Netlink) AddRealServer(key VirtualServerKey, rs RealServer) error {
+	if err := checkFamily(key, rs); err != nil {
+		return err
+	}
 	return wrap("adding real server "+rs.AddrPort().String()+" to", key, true,
 		n.h.NewDestination(keyService(key), toDestination(rs)))
 }
 
 // UpdateRealServer implements Interface.
 func (n *Netlink) UpdateRealServer(key VirtualServerKey, rs RealServer) error {
+	if err := checkFamily(key, rs); err != nil {
+		return err
+	}
 	return wrap("updating real server "+rs.AddrPort().String()+" of", key, true,
 		n.h.UpdateDestination(keyService(key), toDestination(rs)))
 }
@@ -142,4 +148,15 @@ func wrap(what string, key VirtualServerKey, realServer bool, err error) error {
 	default:
 		return fmt.Errorf("%s %s: %w", what, key, err)
 	}
+}
+
+// checkFamily refuses a real server of the other address family. The kernel
+// would refuse it for NAT, but moby/ipvs does not send the destination's
+// family, so the kernel would read an IPv6 address as an IPv4 one (its first
+// four bytes) instead: the check has to happen here.
+func checkFamily(key VirtualServerKey, rs RealServer) error {
+	if !rs.Address.IsValid() || !addrFamilyMatch(rs.Address, key.Address) {
+		return fmt.Errorf("real server %s of %s: address family mismatch", rs.AddrPort(), key)
+	}
+	return nil
 }
