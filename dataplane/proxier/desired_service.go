@@ -46,9 +46,8 @@ func (b *builder) addService(svc *corev1.Service) {
 	// kube-proxy's per-family proxiers: an externalIP, load balancer IP or
 	// node address of another family gets no virtual server.
 	vips := serviceVIPs(svc)
-	fam := families(vips)
-	vips = slices.DeleteFunc(vips, func(v vip) bool { return !fam[v.addr.Is4()] })
-	nodeAddrs := slices.DeleteFunc(slices.Clone(b.nodeAddrs), func(a netip.Addr) bool { return !fam[a.Is4()] })
+	fam := familiesOf(vips)
+	vips = slices.DeleteFunc(vips, func(v vip) bool { return !fam.has(v.addr) })
 	for _, sp := range svc.Spec.Ports {
 		sliceProto, proto, ok := protocolOf(sp.Protocol)
 		if !ok || sp.Port < 1 || sp.Port > 65535 {
@@ -65,7 +64,10 @@ func (b *builder) addService(svc *corev1.Service) {
 		if !hasNodePorts(svc) || sp.NodePort < 1 || sp.NodePort > 65535 {
 			continue
 		}
-		for _, a := range nodeAddrs {
+		for _, a := range b.nodeAddrs {
+			if !fam.has(a) {
+				continue
+			}
 			b.addVirtualServer(sc, sp.Name, KindNodePort, ipvs.VirtualServerKey{Address: a, Protocol: proto, Port: uint16(sp.NodePort)}, cluster, local)
 		}
 	}
@@ -120,6 +122,7 @@ func (b *builder) addVirtualServer(sc serviceContext, portName string, kind VIPK
 		Masquerade:   kind.External() && !sc.etpLocal,
 		DrainTimeout: sc.drain,
 	}
+	dvs.RealServers = make([]ipvs.RealServer, 0, len(eps))
 	for _, e := range eps {
 		if e.Address.Is4() != key.Address.Is4() {
 			continue
@@ -134,13 +137,23 @@ func (b *builder) addVirtualServer(sc serviceContext, portName string, kind VIPK
 	return true
 }
 
-// families returns the address families (true = IPv4) of the cluster IPs.
-func families(vips []vip) map[bool]bool {
-	fam := map[bool]bool{}
+// familySet is the set of address families of a Service's cluster IPs.
+type familySet struct{ v4, v6 bool }
+
+func familiesOf(vips []vip) familySet {
+	var f familySet
 	for _, v := range vips {
 		if v.kind == KindClusterIP {
-			fam[v.addr.Is4()] = true
+			f.v4 = f.v4 || v.addr.Is4()
+			f.v6 = f.v6 || v.addr.Is6()
 		}
 	}
-	return fam
+	return f
+}
+
+func (f familySet) has(a netip.Addr) bool {
+	if a.Is4() {
+		return f.v4
+	}
+	return f.v6
 }

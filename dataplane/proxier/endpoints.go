@@ -56,24 +56,34 @@ func CategorizeEndpoints(eps []Endpoint, nodeName string) (cluster, local []Endp
 }
 
 // serving returns the ready endpoints among those keep accepts, or, when none
-// is ready, the serving+terminating ones.
+// is ready, the serving+terminating ones. It counts first so that it
+// allocates once: this runs for every Service port on every sync.
 func serving(eps []Endpoint, keep func(Endpoint) bool) []Endpoint {
-	var ready, fallback []Endpoint
+	nReady, nFallback := 0, 0
 	for _, e := range eps {
-		if !keep(e) {
-			continue
-		}
 		switch {
+		case !keep(e):
 		case e.Ready:
-			ready = append(ready, e)
+			nReady++
 		case e.Serving && e.Terminating:
-			fallback = append(fallback, e)
+			nFallback++
 		}
 	}
-	if len(ready) > 0 {
-		return ready
+	useReady := nReady > 0
+	n := nReady
+	if !useReady {
+		n = nFallback
 	}
-	return fallback
+	if n == 0 {
+		return nil
+	}
+	out := make([]Endpoint, 0, n)
+	for _, e := range eps {
+		if keep(e) && (useReady && e.Ready || !useReady && !e.Ready && e.Serving && e.Terminating) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // servicePortEndpoints collects, from all slices of one Service, the
@@ -84,7 +94,11 @@ func serving(eps []Endpoint, keep func(Endpoint) bool) []Endpoint {
 // (several slices, or a slice repeated during a controller's update) appears
 // once, keeping its best copy (ready over serving+terminating over neither).
 func servicePortEndpoints(all []*discoveryv1.EndpointSlice, portName string, proto corev1.Protocol) []Endpoint {
-	var out []Endpoint
+	n := 0
+	for _, s := range all {
+		n += len(s.Endpoints)
+	}
+	out := make([]Endpoint, 0, n)
 	for _, s := range all {
 		if s.AddressType != discoveryv1.AddressTypeIPv4 && s.AddressType != discoveryv1.AddressTypeIPv6 {
 			continue
