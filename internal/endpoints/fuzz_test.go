@@ -89,6 +89,9 @@ func buildWorld(src *byteSource, withPods int) fuzzWorld {
 		}
 		w.in.Pods = append(w.in.Pods, p)
 	}
+	if src.next(2) == 1 { // read last so that earlier seeds keep their meaning
+		w.in.Service.Labels = map[string]string{"tier": "web"}
+	}
 	return w
 }
 
@@ -102,6 +105,7 @@ func FuzzSlicePlan(f *testing.F) {
 	f.Add([]byte{2, 1, 2, 0, 3, 0}, []byte{0, 0, 0, 0, 0, 0, 0}, uint8(40), uint8(0))
 	f.Add([]byte{0, 2, 1, 3, 1, 4, 9, 9, 9, 9}, []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 200, 201}, uint8(7), uint8(60))
 	f.Add([]byte{1, 1, 0, 0, 0, 2}, []byte{255, 254, 253, 17, 99}, uint8(60), uint8(59))
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 3, 0, 0, 0}, []byte{1, 1, 0, 0, 0, 0, 3, 0, 0, 1}, uint8(1), uint8(1)) // Service labels appear
 	// Found by fuzzing a mutant that kept duplicated endpoints: an endpoint copied into a second
 	// slice must be dropped from one of them.
 	f.Add([]byte("0"), []byte("000001"), uint8(85), uint8(42))
@@ -113,9 +117,8 @@ func FuzzSlicePlan(f *testing.F) {
 		state := applyPlan(t, nil, plan, &gen)
 		state = damage(&byteSource{b: after}, state)
 
+		// The new world may change families, ports, headlessness, hints and max per slice too.
 		w := buildWorld(&byteSource{b: after}, int(nAfter%64))
-		w.in.Service.Spec.IPFamilies = prev.in.Service.Spec.IPFamilies // families are immutable-ish; keep grouping comparable
-		w.in.Service.Spec.ClusterIP = prev.in.Service.Spec.ClusterIP
 		checkPlanInvariants(t, w, state, &gen)
 	})
 }
@@ -205,6 +208,12 @@ func checkPlanInvariants(t *testing.T, w fuzzWorld, state []*discoveryv1.Endpoin
 		ourSlices++
 		if len(s.Endpoints) == 0 {
 			empty++
+			if fam := serviceFamilies(w.in.Service)[0]; s.AddressType != fam || len(s.Ports) != 0 {
+				t.Fatalf("placeholder %q is %s with %d ports, want %s without ports", s.Name, s.AddressType, len(s.Ports), fam)
+			}
+		}
+		if !stringMapsEqual(s.Labels, desiredSliceLabels(w.in.Service)) || !ownedBy(s, "Service", svcUID) {
+			t.Fatalf("slice %q has labels %v / owners %v", s.Name, s.Labels, s.OwnerReferences)
 		}
 		pk := portListKey(fromSlicePorts(s.Ports))
 		for i := range s.Endpoints {
