@@ -16,6 +16,17 @@ import (
 // server on a node address, a firewall-mark service, a VIP on another
 // interface — is never touched, unlike kube-proxy, whose cleanup deletes
 // every service it did not create in this run.
+//
+// Consequences of reading ownership from addresses, by design:
+//   - a virtual server someone else created on an address we then bind (a
+//     cluster IP the API server allocated to a Service) becomes ours;
+//   - a desired virtual server on a node address outside the NodePort range
+//     (an externalIP or load balancer IP equal to a node IP) is not ownable:
+//     PlanSync reports it in Plan.Conflicts and leaves it alone, since it
+//     could never tell it apart from someone else's later;
+//   - if a node address disappears while NodePort virtual servers on it
+//     exist, they stop being ours and stay behind: pass every address the
+//     node still has on its interfaces, not only the Node object's.
 type Ownership struct {
 	vips      map[netip.Addr]bool
 	nodes     map[netip.Addr]bool
