@@ -224,6 +224,23 @@ func trafficCases() []desiredCase {
 		kernel: table(entry("TCP 10.96.0.10:80 rr", "10.1.0.2:8080"), entry("TCP 192.168.0.10:30080 rr")),
 		bind:   addrs("10.96.0.10"),
 	}, {
+		name: "IPv6-only LoadBalancer with externalTrafficPolicy Local, UDP: local endpoint, hairpin, no masquerade",
+		services: []*corev1.Service{service("dns6", []string{"fd00:96::53"}, []corev1.ServicePort{sport("dns", udp, 53, 30053)},
+			func(s *corev1.Service) {
+				s.Spec.Type = corev1.ServiceTypeLoadBalancer
+				s.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
+				s.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "2001:db8::53"}, {IP: "198.51.100.53"}}
+			})},
+		slices: []*discoveryv1.EndpointSlice{slice("dns6", "dns6-1", v6, []discoveryv1.EndpointPort{eport("dns", udp, 5353)},
+			ep("fd00:1::1", thisNode, ready), ep("fd00:1::2", "node-b", ready))},
+		kernel: table(
+			entry("UDP [fd00:96::53]:53 rr", "[fd00:1::1]:5353", "[fd00:1::2]:5353"),
+			entry("UDP [2001:db8::53]:53 rr", "[fd00:1::1]:5353"),
+			entry("UDP [fd00:192::10]:30053 rr", "[fd00:1::1]:5353"),
+		),
+		bind:    addrs("2001:db8::53", "fd00:96::53"),
+		hairpin: []Hairpin{{Protocol: ipvs.UDP, Endpoint: netip.MustParseAddrPort("[fd00:1::1]:5353")}},
+	}, {
 		name: "per-Service policy overrides scheduler and persistence; bad scheduler flag falls back to rr",
 		services: []*corev1.Service{
 			service("a", []string{"10.96.0.1"}, httpSvc),
