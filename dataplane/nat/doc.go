@@ -1,14 +1,19 @@
 // Package nat keeps the masquerade rules IPVS NAT mode needs, in nftables tables of the agent's own
-// (`ip slicelb` and `ip6 slicelb`, one postrouting nat chain each), and nothing else.
+// (`ip slicelb` and `ip6 slicelb`, each with nat chains prerouting, output and postrouting), and
+// nothing else.
 //
 // Two kinds of traffic are masqueraded, as kube-proxy's IPVS mode does with iptables + ipset:
 //
 //   - Traffic to an external VIP (NodePort on a node address, externalIPs, load-balancer ingress)
 //     with externalTrafficPolicy Cluster: the endpoint may be on another node, and its reply must come
-//     back through this node's IPVS to be un-NATed, so the source becomes this node. The rule matches
-//     the conntrack entry's ORIGINAL destination (`ct original daddr/proto-dst`): after IPVS rewrote
-//     the packet, its own destination is already the endpoint. This needs net/ipv4/vs/conntrack=1
-//     (package netif sets it).
+//     back through this node's IPVS to be un-NATed, so the source becomes this node. By postrouting,
+//     IPVS has already rewritten the destination to the endpoint, so the VIP is matched before IPVS
+//     sees the packet (prerouting for traffic from outside, output for the node's own) and the
+//     packet is marked with MasqueradeMark; postrouting masquerades marked packets — kube-proxy's
+//     KUBE-MARK-MASQ scheme. NAT on IPVS-forwarded packets needs net/ipv4/vs/conntrack=1 (package
+//     netif sets it). (Matching `ct original daddr` in postrouting would need no mark, but
+//     google/nftables v0.3.0 cannot read such rules back: it decodes the ct direction attribute as
+//     a u32 while the kernel sends a u8.)
 //   - Hairpin: a pod that reaches itself through a Service (source == destination == the endpoint
 //     after IPVS) would answer itself directly and the client socket would drop the reply; the
 //     source is masqueraded to the node (kube-proxy's KUBE-LOOP-BACK set).

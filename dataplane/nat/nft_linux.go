@@ -6,8 +6,6 @@ import (
 	"slices"
 
 	"github.com/google/nftables"
-	"github.com/google/nftables/binaryutil"
-	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -45,6 +43,13 @@ type family struct {
 	v6    bool
 }
 
+func (f family) String() string {
+	if f.v6 {
+		return "ip6 " + TableName
+	}
+	return "ip " + TableName
+}
+
 func families() []family {
 	return []family{
 		{table: &nftables.Table{Name: TableName, Family: nftables.TableFamilyIPv4}},
@@ -52,121 +57,91 @@ func families() []family {
 	}
 }
 
-func chainOf(t *nftables.Table) *nftables.Chain {
-	return &nftables.Chain{Name: ChainName, Table: t, Type: nftables.ChainTypeNAT,
-		Hooknum: nftables.ChainHookPostrouting, Priority: nftables.ChainPriorityNATSource}
-}
-
 // Sync implements Interface.
 func (n *NFTables) Sync(masquerade []ipvs.VirtualServerKey, hairpin []proxier.Hairpin) (bool, error) {
 	rules := DesiredRules(masquerade, hairpin)
 	changed := false
 	for _, f := range families() {
-		want := Comments(rules, f.v6)
-		have, exists, err := n.comments(f.table)
+		want := layout(rules, f.v6)
+		have, exists, err := n.read(f.table)
 		if err != nil {
 			return changed, err
 		}
 		// A family without rules needs no table; an existing table is kept (emptied) rather than
-		// deleted, so a chain that flaps between empty and not costs no extra transaction.
-		if slices.Equal(have, want) && (exists || len(want) == 0) {
+		// deleted, so rules that come and go cost one transaction each time, not two.
+		if sameComments(have, want) && (exists || want.empty()) {
 			continue
 		}
 		n.conn.AddTable(f.table)
-		ch := n.conn.AddChain(chainOf(f.table))
-		n.conn.FlushChain(ch)
-		for _, r := range rules {
-			if r.Is6() == f.v6 {
-				n.conn.AddRule(&nftables.Rule{Table: f.table, Chain: ch, Exprs: ruleExprs(r),
-					UserData: userdata.AppendString(nil, userdata.TypeComment, r.Comment())})
+		for _, spec := range chainSpecs {
+			ch := n.conn.AddChain(spec.chain(f.table))
+			n.conn.FlushChain(ch)
+			for _, r := range want[spec.name] {
+				n.conn.AddRule(&nftables.Rule{Table: f.table, Chain: ch, Exprs: r.exprs,
+					UserData: userdata.AppendString(nil, userdata.TypeComment, r.comment)})
 			}
 		}
 		if err := n.conn.Flush(); err != nil {
-			return changed, fmt.Errorf("writing nftables table %s %s: %w", familyName(f), TableName, err)
+			return changed, fmt.Errorf("writing nftables table %s: %w", f, err)
 		}
 		changed = true
 	}
 	return changed, nil
 }
 
-// comments reads back the comments of the rules in our chain; exists is false without the table.
-func (n *NFTables) comments(t *nftables.Table) (out []string, exists bool, err error) {
+// read returns the comments of the rules in each of our chains; exists is false without the table.
+func (n *NFTables) read(t *nftables.Table) (map[string][]string, bool, error) {
 	if _, err := n.conn.ListTableOfFamily(t.Name, t.Family); err != nil {
 		if isNotFound(err) {
 			return nil, false, nil
 		}
 		return nil, false, fmt.Errorf("reading nftables table %s: %w", t.Name, err)
 	}
-	rules, err := n.conn.GetRules(t, chainOf(t))
-	if err != nil {
-		if isNotFound(err) {
-			return nil, true, nil
+	out := map[string][]string{}
+	for _, spec := range chainSpecs {
+		rules, err := n.conn.GetRules(t, spec.chain(t))
+		if err != nil {
+			if isNotFound(err) {
+				continue
+			}
+			return nil, true, fmt.Errorf("reading nftables chain %s: %w", spec.name, err)
 		}
-		return nil, true, fmt.Errorf("reading nftables chain %s: %w", ChainName, err)
-	}
-	for _, r := range rules {
-		c, _ := userdata.GetString(r.UserData, userdata.TypeComment)
-		out = append(out, c)
+		for _, r := range rules {
+			c, _ := userdata.GetString(r.UserData, userdata.TypeComment)
+			out[spec.name] = append(out[spec.name], c)
+		}
 	}
 	return out, true, nil
+}
+
+func sameComments(have map[string][]string, want chainRules) bool {
+	for _, spec := range chainSpecs {
+		w := make([]string, 0, len(want[spec.name]))
+		for _, r := range want[spec.name] {
+			w = append(w, r.comment)
+		}
+		if !slices.Equal(have[spec.name], w) && (len(have[spec.name]) > 0 || len(w) > 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // Cleanup implements Interface.
 func (n *NFTables) Cleanup() error {
 	for _, f := range families() {
-		if _, exists, err := n.comments(f.table); err != nil || !exists {
-			if err != nil {
-				return err
+		if _, err := n.conn.ListTableOfFamily(f.table.Name, f.table.Family); err != nil {
+			if isNotFound(err) {
+				continue
 			}
-			continue
+			return fmt.Errorf("reading nftables table %s: %w", f, err)
 		}
 		n.conn.DelTable(f.table)
 		if err := n.conn.Flush(); err != nil {
-			return fmt.Errorf("deleting nftables table %s %s: %w", familyName(f), TableName, err)
+			return fmt.Errorf("deleting nftables table %s: %w", f, err)
 		}
 	}
 	return nil
-}
-
-func familyName(f family) string {
-	if f.v6 {
-		return "ip6"
-	}
-	return "ip"
-}
-
-// ruleExprs encodes a Rule. Masquerade: `meta l4proto P ct original daddr A ct original proto-dst
-// PORT masquerade`. Hairpin: `meta l4proto P ip saddr E ip daddr E th dport PORT masquerade`.
-func ruleExprs(r Rule) []expr.Any {
-	addr := r.Target.Addr().Unmap()
-	port := binaryutil.BigEndian.PutUint16(r.Target.Port())
-	ex := []expr.Any{
-		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
-		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{byte(r.Protocol)}},
-	}
-	if r.Kind == KindMasquerade {
-		ex = append(ex,
-			&expr.Ct{Key: expr.CtKeyDST, Direction: 0, Register: 1},
-			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: addr.AsSlice()},
-			&expr.Ct{Key: expr.CtKeyPROTODST, Direction: 0, Register: 1},
-			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: port},
-		)
-	} else {
-		srcOff, dstOff, l := uint32(12), uint32(16), uint32(4) // IPv4 header
-		if addr.Is6() {
-			srcOff, dstOff, l = 8, 24, 16
-		}
-		ex = append(ex,
-			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: srcOff, Len: l},
-			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: addr.AsSlice()},
-			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: dstOff, Len: l},
-			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: addr.AsSlice()},
-			// The destination port sits at offset 2 of TCP, UDP and SCTP headers alike.
-			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
-			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: port},
-		)
-	}
-	return append(ex, &expr.Masq{})
 }
 
 // isNotFound reports the kernel's ENOENT for a missing table or chain.

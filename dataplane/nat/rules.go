@@ -12,8 +12,10 @@ import (
 // TableName is the name of the agent's tables (one per IP family).
 const TableName = "slicelb"
 
-// ChainName is the postrouting nat chain in each table.
-const ChainName = "postrouting"
+// MasqueradeMark is the packet mark bit that flags a connection's first packet for masquerading
+// (set in prerouting/output, acted on in postrouting). It is kube-proxy's KUBE-MARK-MASQ bit, with
+// the same meaning, so the two never disagree on a node where both run.
+const MasqueradeMark uint32 = 0x4000
 
 // Interface is the masquerade port (the agent's NAT port).
 type Interface interface {
@@ -91,15 +93,4 @@ func compareStrings(a, b string) int {
 		return 1
 	}
 	return 0
-}
-
-// Comments lists the rules' comments for one family, in rule order.
-func Comments(rules []Rule, v6 bool) []string {
-	var out []string
-	for _, r := range rules {
-		if r.Is6() == v6 {
-			out = append(out, r.Comment())
-		}
-	}
-	return out
 }

@@ -34,13 +34,6 @@ func TestDesiredRules(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("DesiredRules() =\n%v\nwant\n%v", got, want)
 	}
-	if c4, want4 := Comments(got, false), []string{"hairpin TCP 10.0.1.2:8080", "masquerade TCP 192.168.1.10:30080",
-		"masquerade UDP 192.168.1.10:30053"}; !reflect.DeepEqual(c4, want4) {
-		t.Fatalf("IPv4 comments = %q, want %q", c4, want4)
-	}
-	if c6, want6 := Comments(got, true), []string{"hairpin UDP [fd00:1::2]:53", "masquerade TCP [fd00::10]:30080"}; !reflect.DeepEqual(c6, want6) {
-		t.Fatalf("IPv6 comments = %q, want %q", c6, want6)
-	}
 	// Order of the inputs does not matter.
 	rev := []ipvs.VirtualServerKey{masq[3], masq[2], masq[1], masq[0]}
 	if again := DesiredRules(rev, []proxier.Hairpin{hairpin[1], hairpin[0]}); !reflect.DeepEqual(again, want) {

@@ -2,11 +2,14 @@ package guest
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/slicelb/slicelb/dataplane/netif"
 	"github.com/slicelb/slicelb/test/vm/netlab"
@@ -27,15 +30,27 @@ var _ = BeforeSuite(func() {
 	// A node routes between its pods and the outside; the agent sets this too, but the lab's own
 	// direct checks below must not depend on the agent.
 	Expect(os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1\n"), 0o644)).To(Succeed())
+	var err error
 	for i := 1; i <= 4; i++ {
-		p, err := netlab.NewHost(rootNS, fmt.Sprintf("pod-%d", i), i)
+		var p *netlab.Host
+		p, err = netlab.NewHost(rootNS, fmt.Sprintf("pod-%d", i), i)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(p.Serve(podPort)).To(Succeed())
 		pods = append(pods, p)
 	}
-	var err error
 	client, err = netlab.NewHost(rootNS, "client", 200)
 	Expect(err).NotTo(HaveOccurred())
+
+	// The node's own address lives on node0, a dummy device like a NIC without the wire.
+	nl, err := netlink.NewHandleAt(rootNS, unix.NETLINK_ROUTE)
+	Expect(err).NotTo(HaveOccurred())
+	defer nl.Close()
+	Expect(nl.LinkAdd(&netlink.Dummy{LinkAttrs: netlink.LinkAttrs{Name: "node0"}})).To(Succeed())
+	node0, err := nl.LinkByName("node0")
+	Expect(err).NotTo(HaveOccurred())
+	Expect(nl.AddrAdd(node0, &netlink.Addr{IPNet: &net.IPNet{IP: nodeIP.AsSlice(), Mask: net.CIDRMask(32, 32)}})).To(Succeed())
+	Expect(nl.LinkSetUp(node0)).To(Succeed())
+	openKernel()
 
 	// Every pod answers directly before anything balances to it.
 	for _, p := range pods {

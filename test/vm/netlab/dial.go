@@ -66,6 +66,18 @@ func (c *Conn) Ask() (Reply, error) {
 // Close closes the connection.
 func (c *Conn) Close() error { return c.c.Close() }
 
+// Reset aborts the connection with a RST (SO_LINGER 0). IPVS then moves its entry to the CLOSE
+// state, which expires after 10 s, instead of TIME_WAIT's 2 minutes: a drained real server's
+// connection counters reach zero in seconds.
+func (c *Conn) Reset() error {
+	if tc, ok := c.c.(*net.TCPConn); ok {
+		if err := tc.SetLinger(0); err != nil {
+			return err
+		}
+	}
+	return c.c.Close()
+}
+
 // TCP makes one short connection from ns to addr and returns the greeting.
 func TCP(ns netns.NsHandle, addr netip.AddrPort) (Reply, error) {
 	c, rep, err := Open(ns, addr)
@@ -75,30 +87,56 @@ func TCP(ns netns.NsHandle, addr netip.AddrPort) (Reply, error) {
 	return rep, c.Close()
 }
 
-// UDP sends one datagram from ns to addr and returns the answer.
-func UDP(ns netns.NsHandle, addr netip.AddrPort) (Reply, error) {
-	var pc net.Conn
+// UDPConn is a UDP socket with a fixed source port, so consecutive datagrams belong to one flow
+// (one IPVS connection and one conntrack entry), as a DNS client's do.
+type UDPConn struct {
+	c net.Conn
+}
+
+// OpenUDP creates a UDP socket in ns "connected" to addr.
+func OpenUDP(ns netns.NsHandle, addr netip.AddrPort) (*UDPConn, error) {
+	var c net.Conn
 	err := Do(ns, func() error {
 		var err error
-		pc, err = net.Dial("udp", addr.String())
+		c, err = net.Dial("udp", addr.String())
 		return err
 	})
 	if err != nil {
+		return nil, err
+	}
+	return &UDPConn{c: c}, nil
+}
+
+// Ask sends one datagram and waits up to timeout for the answer.
+func (u *UDPConn) Ask(timeout time.Duration) (Reply, error) {
+	if err := u.c.SetDeadline(time.Now().Add(timeout)); err != nil {
 		return Reply{}, err
 	}
-	defer func() { _ = pc.Close() }()
-	if err := pc.SetDeadline(time.Now().Add(Timeout)); err != nil {
-		return Reply{}, err
-	}
-	if _, err := pc.Write([]byte("hello\n")); err != nil {
+	if _, err := u.c.Write([]byte("hello\n")); err != nil {
 		return Reply{}, err
 	}
 	buf := make([]byte, 1500)
-	n, err := pc.Read(buf)
+	n, err := u.c.Read(buf)
 	if err != nil {
 		return Reply{}, err
 	}
 	return parseReply(string(buf[:n]))
+}
+
+// LocalPort is the socket's source port.
+func (u *UDPConn) LocalPort() uint16 { return uint16(u.c.LocalAddr().(*net.UDPAddr).Port) }
+
+// Close closes the socket.
+func (u *UDPConn) Close() error { return u.c.Close() }
+
+// UDP sends one datagram from a fresh socket in ns to addr and returns the answer.
+func UDP(ns netns.NsHandle, addr netip.AddrPort) (Reply, error) {
+	u, err := OpenUDP(ns, addr)
+	if err != nil {
+		return Reply{}, err
+	}
+	defer func() { _ = u.Close() }()
+	return u.Ask(Timeout)
 }
 
 // Split makes n short TCP connections from ns to addr and counts the answers by server name.
