@@ -22,7 +22,7 @@ var httpEPorts = []corev1.EndpointPort{{Name: "http", Port: 8080, Protocol: core
 
 func wantEndpoints(labels map[string]string, annotations map[string]string, subsets ...corev1.EndpointSubset) *corev1.Endpoints {
 	if labels == nil {
-		labels = map[string]string{"endpoints.kubernetes.io/managed-by": "slicelb.io/controller"}
+		labels = map[string]string{"endpoints.kubernetes.io/managed-by": "controller.slicelb.io"}
 	}
 	if annotations == nil {
 		annotations = map[string]string{"endpoints.kubernetes.io/last-change-trigger-time": triggerStr}
@@ -145,12 +145,12 @@ func TestDesiredEndpoints(t *testing.T) {
 				hostnamed(newPod("p2", "10.0.0.2"), "web-1", "other"),
 				hostnamed(mod(newPod("p3", "fd00::3"), notReady), "web-3", "web"),
 			}},
-		want: wantEndpoints(map[string]string{"team": "a", "service.kubernetes.io/headless": "", "endpoints.kubernetes.io/managed-by": "slicelb.io/controller"}, nil,
+		want: wantEndpoints(map[string]string{"team": "a", "service.kubernetes.io/headless": "", "endpoints.kubernetes.io/managed-by": "controller.slicelb.io"}, nil,
 			corev1.EndpointSubset{Addresses: []corev1.EndpointAddress{withAddr(addr("p1", "10.0.0.1"), "web-0"), addr("p2", "10.0.0.2")}}),
 	}, {
 		name: "Service labels copied, a stale headless label on a ClusterIP Service dropped, no pods → no subsets",
 		in:   Input{Service: newSvc(svcLabels("team", "a", "service.kubernetes.io/headless", ""))},
-		want: wantEndpoints(map[string]string{"team": "a", "endpoints.kubernetes.io/managed-by": "slicelb.io/controller"}, map[string]string{}),
+		want: wantEndpoints(map[string]string{"team": "a", "endpoints.kubernetes.io/managed-by": "controller.slicelb.io"}, map[string]string{}),
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -139,7 +139,7 @@ func ownerRef() []metav1.OwnerReference {
 func sliceLabels(extra ...string) map[string]string {
 	l := map[string]string{
 		"kubernetes.io/service-name":             testSvc,
-		"endpointslice.kubernetes.io/managed-by": "slicelb.io/controller",
+		"endpointslice.kubernetes.io/managed-by": "controller.slicelb.io",
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		l[extra[i]] = extra[i+1]

@@ -8,11 +8,13 @@ import (
 const (
 	// ManagedByValue is slicelb's value for the endpointslice.kubernetes.io/managed-by label on the
 	// EndpointSlices it derives from Pods, and for endpoints.kubernetes.io/managed-by on Endpoints.
-	ManagedByValue = "slicelb.io/controller"
+	// It is a label VALUE, so it may not contain '/' (the API server rejects "slicelb.io/controller";
+	// upstream uses endpointslice-controller.k8s.io the same way).
+	ManagedByValue = "controller.slicelb.io"
 	// MirrorManagedByValue is the managed-by value of the slices mirrored from hand-written
 	// Endpoints. It differs from ManagedByValue so that the two planners never adopt each other's
 	// slices (upstream uses endpointslicemirroring-controller.k8s.io for the same reason).
-	MirrorManagedByValue = "slicelb.io/mirroring-controller"
+	MirrorManagedByValue = "mirroring-controller.slicelb.io"
 	// LabelEndpointsManagedBy marks Endpoints written by an endpoints controller (upstream
 	// endpoint.LabelManagedBy).
 	LabelEndpointsManagedBy = "endpoints.kubernetes.io/managed-by"

@@ -52,7 +52,7 @@ func mirroredWant(family discoveryv1.AddressType, ports []discoveryv1.EndpointPo
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace: testNS, GenerateName: "web-",
 			Labels: map[string]string{"team": "a", "kubernetes.io/service-name": testSvc,
-				"endpointslice.kubernetes.io/managed-by": "slicelb.io/mirroring-controller"},
+				"endpointslice.kubernetes.io/managed-by": "mirroring-controller.slicelb.io"},
 			Annotations: map[string]string{"note": "x"},
 			OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Endpoints", Name: testSvc, UID: epUID,
 				Controller: new(true), BlockOwnerDeletion: new(true)}},
@@ -78,7 +78,7 @@ func TestShouldMirror(t *testing.T) {
 		{"skip-mirror label", handEndpoints(func(e *corev1.Endpoints) { e.Labels["endpointslice.kubernetes.io/skip-mirror"] = "true" }), false},
 		{"skip-mirror annotation", handEndpoints(func(e *corev1.Endpoints) { e.Annotations["endpointslice.kubernetes.io/skip-mirror"] = "true" }), false},
 		{"skip-mirror false", handEndpoints(func(e *corev1.Endpoints) { e.Labels["endpointslice.kubernetes.io/skip-mirror"] = "false" }), true},
-		{"written by our Endpoints reconciler", handEndpoints(func(e *corev1.Endpoints) { e.Labels["endpoints.kubernetes.io/managed-by"] = "slicelb.io/controller" }), false},
+		{"written by our Endpoints reconciler", handEndpoints(func(e *corev1.Endpoints) { e.Labels["endpoints.kubernetes.io/managed-by"] = "controller.slicelb.io" }), false},
 		{"written by another endpoints controller", handEndpoints(func(e *corev1.Endpoints) { e.Labels["endpoints.kubernetes.io/managed-by"] = "endpoint-controller" }), true},
 		{"leader election", handEndpoints(func(e *corev1.Endpoints) { e.Annotations["control-plane.alpha.kubernetes.io/leader"] = "{}" }), false},
 	}
