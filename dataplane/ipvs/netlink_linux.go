@@ -4,10 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync"
 	"syscall"
+	"time"
 
 	mobyipvs "github.com/moby/ipvs"
+	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 var _ Interface = (*Netlink)(nil)
@@ -20,8 +24,18 @@ var _ Interface = (*Netlink)(nil)
 // of the process, or every later call fails. The handle is bound to one
 // network namespace for its whole life.
 type Netlink struct {
-	h *mobyipvs.Handle
+	h      *mobyipvs.Handle
+	nsPath string
+
+	// The batch socket (see WriteBatch); the IPVS family is resolved on
+	// first use.
+	batchMu     sync.Mutex
+	batchSock   *nl.NetlinkSocket
+	batchFamily uint16
 }
+
+// netlinkReceiveTimeout bounds the wait for the kernel's acknowledgements.
+const netlinkReceiveTimeout = 30 * time.Second
 
 // NewNetlink opens an IPVS handle in the network namespace at nsPath ("" is
 // the caller's namespace; otherwise e.g. /var/run/netns/NAME or
@@ -31,12 +45,24 @@ func NewNetlink(nsPath string) (*Netlink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening IPVS netlink handle: %w", err)
 	}
-	return &Netlink{h: h}, nil
+	n := &Netlink{h: h, nsPath: nsPath}
+	// Opened now, while nsPath surely names the namespace (NewNetlinkAt's
+	// /proc/self/fd path dies with the caller's handle).
+	if n.batchSock, err = n.openSocket(); err != nil {
+		h.Close()
+		return nil, fmt.Errorf("opening a netlink socket for batches: %w", err)
+	}
+	tv := unix.NsecToTimeval(int64(netlinkReceiveTimeout))
+	if err := n.batchSock.SetReceiveTimeout(&tv); err != nil {
+		_ = n.Close()
+		return nil, err
+	}
+	return n, nil
 }
 
 // NewNetlinkAt opens an IPVS handle in the network namespace ns. moby/ipvs
-// only takes a path, so the handle's /proc/self/fd entry is used; ns stays
-// owned by the caller and may be closed afterwards.
+// only takes a path, so the handle's /proc/self/fd entry is used while
+// opening; ns stays owned by the caller and may be closed afterwards.
 func NewNetlinkAt(ns netns.NsHandle) (*Netlink, error) {
 	if !ns.IsOpen() {
 		return nil, errors.New("opening IPVS netlink handle: namespace handle is not open")
@@ -44,10 +70,29 @@ func NewNetlinkAt(ns netns.NsHandle) (*Netlink, error) {
 	return NewNetlink(fmt.Sprintf("/proc/self/fd/%d", int(ns)))
 }
 
-// Close releases the netlink socket.
+// Close releases the netlink sockets.
 func (n *Netlink) Close() error {
 	n.h.Close()
+	n.batchMu.Lock()
+	defer n.batchMu.Unlock()
+	if n.batchSock != nil {
+		n.batchSock.Close()
+		n.batchSock = nil
+	}
 	return nil
+}
+
+// openSocket opens a generic netlink socket in the handle's namespace.
+func (n *Netlink) openSocket() (*nl.NetlinkSocket, error) {
+	ns := netns.None()
+	if n.nsPath != "" {
+		var err error
+		if ns, err = netns.GetFromPath(n.nsPath); err != nil {
+			return nil, err
+		}
+		defer func() { _ = ns.Close() }()
+	}
+	return nl.GetNetlinkSocketAt(ns, netns.None(), unix.NETLINK_GENERIC)
 }
 
 // ListVirtualServers implements Interface.

@@ -62,23 +62,36 @@ func (o Op) String() string {
 	}
 }
 
+// Write converts the op to the ipvs package's batch form.
+func (o Op) Write() ipvs.Write {
+	return ipvs.Write{Method: methods[o.Kind], VirtualServer: o.VirtualServer, RealServer: o.RealServer}
+}
+
+var methods = map[OpKind]ipvs.Method{
+	OpAddVirtualServer:    ipvs.MethodAddVirtualServer,
+	OpUpdateVirtualServer: ipvs.MethodUpdateVirtualServer,
+	OpDeleteVirtualServer: ipvs.MethodDeleteVirtualServer,
+	OpAddRealServer:       ipvs.MethodAddRealServer,
+	OpUpdateRealServer:    ipvs.MethodUpdateRealServer,
+	OpDeleteRealServer:    ipvs.MethodDeleteRealServer,
+}
+
 // Apply performs the op through h: exactly one Interface call.
 func (o Op) Apply(h ipvs.Interface) error {
-	key := o.VirtualServer.Key()
-	switch o.Kind {
-	case OpAddVirtualServer:
-		return h.AddVirtualServer(o.VirtualServer)
-	case OpUpdateVirtualServer:
-		return h.UpdateVirtualServer(o.VirtualServer)
-	case OpDeleteVirtualServer:
-		return h.DeleteVirtualServer(key)
-	case OpAddRealServer:
-		return h.AddRealServer(key, o.RealServer)
-	case OpUpdateRealServer:
-		return h.UpdateRealServer(key, o.RealServer)
-	case OpDeleteRealServer:
-		return h.DeleteRealServer(key, o.RealServer.AddrPort())
-	default:
+	if _, ok := methods[o.Kind]; !ok {
 		return fmt.Errorf("unknown op kind %d", int(o.Kind))
 	}
+	return o.Write().Apply(h)
+}
+
+// ApplyOps applies ops in order through h, in batches when h supports them
+// (ipvs.BatchWriter: the netlink implementation sends hundreds of writes
+// per system call), one call each otherwise. A failed op does not stop the
+// others; errs[i] is the result of ops[i].
+func ApplyOps(h ipvs.Interface, ops []Op) (errs []error) {
+	ws := make([]ipvs.Write, len(ops))
+	for i, o := range ops {
+		ws[i] = o.Write()
+	}
+	return ipvs.ApplyWrites(h, ws)
 }

@@ -1,6 +1,7 @@
 package proxier
 
 import (
+	"errors"
 	"net/netip"
 	"testing"
 	"time"
@@ -195,4 +196,19 @@ func TestVirtualServerChangesAreInPlace(t *testing.T) {
 		t.Fatalf("writes = %d, want exactly one UpdateVirtualServer: %v", w, s.last.Ops)
 	}
 	assertTable(t, k.State(), table(entry("TCP 10.96.0.10:80 wlc persistent 10800", "10.1.0.1:8080 a=3")))
+}
+
+func TestApplyOpsCarriesOnAfterAFailure(t *testing.T) {
+	k := ipvs.NewFake()
+	p := PlanSync(SyncInput{Desired: BuildDesired(webInput(tcp, ep("10.1.0.1", "node-b", ready), ep("10.1.0.2", "node-b", ready))), Now: t0})
+	k.FailNext(ipvs.MethodAddRealServer, errors.New("ENOMEM"), 1)
+	errs := ApplyOps(k, p.Ops)
+	if len(errs) != 3 || errs[0] != nil || errs[1] == nil || errs[2] != nil {
+		t.Fatalf("errs = %v for ops %v", errs, p.Ops)
+	}
+	assertTable(t, k.State(), table(entry("TCP 10.96.0.10:80 rr", "10.1.0.2:8080")))
+	// The next sync repairs what failed, and only that.
+	cur, _ := ipvs.ReadTable(k, nil)
+	p = PlanSync(SyncInput{Desired: BuildDesired(webInput(tcp, ep("10.1.0.1", "node-b", ready), ep("10.1.0.2", "node-b", ready))), Current: cur, Now: t0})
+	assertEqual(t, "repair", opStrings(p.Ops), []string{"AddRealServer TCP 10.96.0.10:80 -> 10.1.0.1:8080 weight 1"})
 }

@@ -34,7 +34,8 @@ var DefaultAddresses = Addresses{
 // and deleting virtual servers of both families and all three protocols;
 // adding, re-weighting and deleting real servers; ErrExists / ErrNotFound
 // where the kernel answers EEXIST / ESRCH / ENOENT; refusal of a real server
-// of the other family and of an unknown scheduler. Virtual servers that
+// of the other family and of an unknown scheduler; a batch of writes through
+// ipvs.ApplyWrites with failures in its middle. Virtual servers that
 // existed before are left exactly as they were. The kernel needs the ip_vs,
 // ip_vs_rr, ip_vs_wrr and ip_vs_sh modules.
 func Check(h ipvs.Interface, a Addresses) (err error) {
@@ -56,7 +57,7 @@ func Check(h ipvs.Interface, a Addresses) (err error) {
 			err = fmt.Errorf("state changed:\nbefore:\n%s\nafter:\n%s", before, after)
 		}
 	}()
-	for _, step := range []func() error{c.virtualServers, c.realServers, c.deletes} {
+	for _, step := range []func() error{c.virtualServers, c.realServers, c.deletes, c.batch} {
 		if err := step(); err != nil {
 			return err
 		}
