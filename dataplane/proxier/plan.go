@@ -81,7 +81,9 @@ func (p Plan) NextDeadline() (time.Time, bool) {
 // deleted. Within an owned virtual server, real servers that are not desired
 // are removed gracefully when they are TCP (see drainRealServer); UDP and
 // SCTP ones are removed at once. A real server that is desired again while
-// draining gets its weight back. When nothing differs the plan has no ops.
+// draining gets its weight back. An owned virtual server that is no longer
+// desired (its Service or VIP is gone) is deleted at once, with its real
+// servers, as kube-proxy does. When nothing differs the plan has no ops.
 func PlanSync(in SyncInput) Plan {
 	desired := in.Desired
 	if desired == nil {
