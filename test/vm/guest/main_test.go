@@ -23,6 +23,7 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	start := time.Now()
+	fmt.Printf("%s (kernel command line arguments: %q)\n", harness.GuestStarted, os.Args[1:])
 	code := 1
 	loaded, err := Setup()
 	if err != nil {

@@ -11,6 +11,10 @@ import (
 // "slicelb-vm-guest: result=PASS exit=0". Without it, the guest crashed or hung.
 const ResultPrefix = "slicelb-vm-guest: result="
 
+// GuestStarted starts the first line the guest prints (after loading its modules): seeing it means
+// the kernel booted and ran the guest binary.
+const GuestStarted = "slicelb-vm-guest: started"
+
 var ranSpecs = regexp.MustCompile(`Ran (\d+) of (\d+) Specs`)
 
 // Result is the verdict read from the guest's console.
