@@ -37,8 +37,9 @@ var (
 	fuzzPorts = []int32{0, 80, 53, 65535, 70000, -1}
 )
 
-func fuzzInput(data []byte) Input {
-	p := &picker{b: data}
+func fuzzInput(data []byte) Input { return (&picker{b: data}).input() }
+
+func (p *picker) input() Input {
 	in := Input{Node: Node{Name: pick(p, "", thisNode), Addresses: addrs(pick(p, []string{"192.168.0.10"}, []string{"192.168.0.10", "fd00:192::10"}, nil)...)}}
 	in.Options = Options{Scheduler: pick(p, "", "rr", "sh", "bad"), ProxyName: pick(p, "", "slicelb"),
 		Policies: map[types.NamespacedName]Policy{{Namespace: ns, Name: "s1"}: {Scheduler: pick(p, "", "wlc", "nope"), PersistenceTimeout: uint32(p.n(3))}}}
