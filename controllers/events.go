@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -88,14 +89,45 @@ func (b *noticeBoard) forget(svc types.NamespacedName) {
 	}
 }
 
-// problemNotices turns the planner's problems into notices.
+// problemNotices turns the planner's problems into notices, one per reason and Service
+// port. events.k8s.io/v1 aggregates events by regarding object, reason and action, not
+// by note, so one event per pod would collapse into a series that shows only the first
+// pod; one event naming the pods (up to maxNamedPods) says it all. The notice key holds
+// the whole pod list, so a change in who is affected is reported again.
 func problemNotices(problems []endpoints.Problem) []notice {
-	out := make([]notice, len(problems))
-	for i, p := range problems {
-		out[i] = notice{key: fmt.Sprintf("%s/%s/%s/%s", p.Reason, p.Pod, p.Port, p.Message), reason: p.Reason, message: p.Message}
+	type group struct {
+		first endpoints.Problem
+		pods  []string
+	}
+	var order []string
+	groups := map[string]*group{}
+	for _, p := range problems {
+		k := p.Reason + "/" + p.Port
+		if groups[k] == nil {
+			groups[k] = &group{first: p}
+			order = append(order, k)
+		}
+		groups[k].pods = append(groups[k].pods, p.Pod)
+	}
+	out := make([]notice, 0, len(order))
+	for _, k := range order {
+		g := groups[k]
+		msg := g.first.Message
+		if more := g.pods[1:]; len(more) > 0 {
+			named := more[:min(len(more), maxNamedPods)]
+			msg += fmt.Sprintf(" (and %d more pods: %s", len(more), strings.Join(named, ", "))
+			if len(more) > len(named) {
+				msg += ", ..."
+			}
+			msg += ")"
+		}
+		out = append(out, notice{key: k + "/" + strings.Join(g.pods, ",") + "/" + g.first.Message, reason: g.first.Reason, message: msg})
 	}
 	return out
 }
+
+// maxNamedPods bounds the pod names listed in one event.
+const maxNamedPods = 10
 
 // warn emits a Warning event right away (failures are reported on every occurrence).
 func warn(recorder events.EventRecorder, regarding runtime.Object, reason string, err error) {
