@@ -29,7 +29,9 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		fmt.Printf("guest: setup failed: %v\n", err)
 	} else {
-		fmt.Printf("guest: loaded %d modules: %s\n", len(loaded), strings.Join(loaded, " "))
+		uptime, _ := os.ReadFile("/proc/uptime")
+		fmt.Printf("guest: loaded %d modules (kernel uptime %ss): %s\n", len(loaded),
+			strings.Fields(string(uptime) + " ?")[0], strings.Join(loaded, " "))
 		if rootNS, err = netns.Get(); err != nil {
 			fmt.Printf("guest: reading the root namespace: %v\n", err)
 		} else {
