@@ -53,8 +53,8 @@ func TestForeignVirtualServersSurviveSyncRestartAndCleanup(t *testing.T) {
 		t.Fatalf("cleanup %+v", res)
 	}
 	w.expectKernel(foreignTable())
-	if w.netif.DeviceExists() || w.nat.exists || w.nat.cleanups != 1 {
-		t.Fatalf("cleanup left device=%v nat=%v", w.netif.DeviceExists(), w.nat.exists)
+	if w.netif.DeviceExists() || len(w.nat.Rules()) != 0 {
+		t.Fatalf("cleanup left device=%v nft rules=%v", w.netif.DeviceExists(), w.nat.Rules())
 	}
 }
 

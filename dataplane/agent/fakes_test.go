@@ -3,7 +3,6 @@ package agent
 import (
 	"errors"
 	"net/netip"
-	"slices"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,53 +15,22 @@ import (
 	"github.com/slicelb/slicelb/dataplane/proxier"
 )
 
-// fakeNAT records the rules it holds; Sync reports a change only when they differ, like a real
-// table compared before its transaction.
-type fakeNAT struct {
-	mu         sync.Mutex
-	masquerade []ipvs.VirtualServerKey
-	hairpin    []proxier.Hairpin
-	exists     bool
-	writes     int
-	cleanups   int
-	failNext   error
+// failingNAT fails its next Sync with err, then behaves as the wrapped port.
+type failingNAT struct {
+	NAT
+	mu  sync.Mutex
+	err error
 }
 
-func (f *fakeNAT) Sync(m []ipvs.VirtualServerKey, h []proxier.Hairpin) (bool, error) {
+func (f *failingNAT) Sync(m []ipvs.VirtualServerKey, h []proxier.Hairpin) (bool, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.failNext != nil {
-		err := f.failNext
-		f.failNext = nil
+	err := f.err
+	f.err = nil
+	f.mu.Unlock()
+	if err != nil {
 		return false, err
 	}
-	if f.exists && slices.Equal(f.masquerade, m) && slices.Equal(f.hairpin, h) {
-		return false, nil
-	}
-	f.masquerade, f.hairpin, f.exists = slices.Clone(m), slices.Clone(h), true
-	f.writes++
-	return true, nil
-}
-
-func (f *fakeNAT) Cleanup() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.cleanups++
-	f.masquerade, f.hairpin, f.exists = nil, nil, false
-	return nil
-}
-
-// fakeConntrack records the flushes asked for.
-type fakeConntrack struct {
-	mu      sync.Mutex
-	flushed []proxier.UDPRemoval
-}
-
-func (f *fakeConntrack) ClearUDP(vs ipvs.VirtualServerKey, rs netip.AddrPort) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.flushed = append(f.flushed, proxier.UDPRemoval{VirtualServer: vs, RealServer: rs})
-	return nil
+	return f.NAT.Sync(m, h)
 }
 
 var errInjected = errors.New("netlink: injected failure")

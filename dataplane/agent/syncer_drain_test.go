@@ -9,8 +9,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 
+	"github.com/slicelb/slicelb/dataplane/conntrack"
 	"github.com/slicelb/slicelb/dataplane/ipvs"
-	"github.com/slicelb/slicelb/dataplane/proxier"
 )
 
 // removedSnapshot is baseSnapshot after web lost the endpoint 10.244.2.7 and the dns Service
@@ -58,9 +58,9 @@ func TestSyncGracefulTerminationSurvivesRestart(t *testing.T) {
 	if res != want {
 		t.Fatalf("removal sync %+v, want %+v", res, want)
 	}
-	wantFlush := []proxier.UDPRemoval{{VirtualServer: vsKey(ipvs.UDP, "10.96.0.53", 53), RealServer: netip.MustParseAddrPort("10.244.1.9:53")}}
-	if !slices.Equal(w.ct.flushed, wantFlush) {
-		t.Fatalf("conntrack flushes %v, want %v", w.ct.flushed, wantFlush)
+	wantFlush := []conntrack.Filter{{VirtualServer: vsKey(ipvs.UDP, "10.96.0.53", 53), RealServer: netip.MustParseAddrPort("10.244.1.9:53")}}
+	if got := w.ct.Cleared(); !slices.Equal(got, wantFlush) {
+		t.Fatalf("conntrack flushes %v, want %v", got, wantFlush)
 	}
 
 	// Restart: a new Syncer knows nothing; the kernel says weight 0 + undesired = draining.

@@ -76,7 +76,8 @@ func TestSyncReadFailureAborts(t *testing.T) {
 // programmed regardless.
 func TestSyncNATFailureDoesNotBlockIPVS(t *testing.T) {
 	w := newWorld(t)
-	w.nat.failNext = errInjected
+	w.natPort = &failingNAT{NAT: w.nat, err: errInjected}
+	w.restart()
 	if _, err := w.syncer.Sync(context.Background(), baseSnapshot(), t0); !errors.Is(err, errInjected) {
 		t.Fatalf("Sync error = %v, want the NAT failure", err)
 	}
@@ -84,7 +85,7 @@ func TestSyncNATFailureDoesNotBlockIPVS(t *testing.T) {
 	if got := counterByLabel(t, w.reg, metricNetlinkErrors); !maps.Equal(got, map[string]float64{"sync_nat": 1}) {
 		t.Fatalf("%s = %v, want sync_nat=1", metricNetlinkErrors, got)
 	}
-	if res := w.sync(baseSnapshot(), t0.Add(time.Second)); res.Writes != 1 || !w.nat.exists {
+	if res := w.sync(baseSnapshot(), t0.Add(time.Second)); res.Writes != 1 || len(w.nat.Rules()) != 4 {
 		t.Fatalf("retry %+v: want the nft table written once", res)
 	}
 }

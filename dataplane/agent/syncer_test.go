@@ -13,7 +13,9 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/slicelb/slicelb/dataplane/conntrack"
 	"github.com/slicelb/slicelb/dataplane/ipvs"
+	"github.com/slicelb/slicelb/dataplane/nat"
 	"github.com/slicelb/slicelb/dataplane/netif"
 	"github.com/slicelb/slicelb/dataplane/proxier"
 )
@@ -25,15 +27,17 @@ type world struct {
 	t       *testing.T
 	ipvs    *ipvs.Fake
 	netif   *netif.Fake
-	nat     *fakeNAT
-	ct      *fakeConntrack
+	nat     *nat.Fake
+	natPort NAT // the port the syncer uses: nat, or a wrapper that injects failures
+	ct      *conntrack.Fake
 	reg     *prometheus.Registry
 	metrics *Metrics
 	syncer  *Syncer
 }
 
 func newWorld(t *testing.T) *world {
-	w := &world{t: t, ipvs: ipvs.NewFake(), netif: netif.NewFake(), nat: &fakeNAT{}, ct: &fakeConntrack{}}
+	w := &world{t: t, ipvs: ipvs.NewFake(), netif: netif.NewFake(), nat: &nat.Fake{}, ct: &conntrack.Fake{}}
+	w.natPort = w.nat
 	w.restart()
 	return w
 }
@@ -43,7 +47,7 @@ func (w *world) restart() {
 	w.reg = prometheus.NewRegistry()
 	w.metrics = NewMetrics(w.reg)
 	s, err := NewSyncer(SyncerOptions{
-		IPVS: w.ipvs, Netif: w.netif, NAT: w.nat, Conntrack: w.ct,
+		IPVS: w.ipvs, Netif: w.netif, NAT: w.natPort, Conntrack: w.ct,
 		NodeName: "node-a", Metrics: w.metrics, Clock: clocktesting.NewFakePassiveClock(t0),
 	})
 	if err != nil {
@@ -132,25 +136,24 @@ func TestSyncProgramsWholeStateThenNoOp(t *testing.T) {
 		t.Fatal("slicelb0 or the IPVS sysctls were not set up")
 	}
 	// NodePort with externalTrafficPolicy Cluster is masqueraded; local endpoints may hairpin.
-	if want := []ipvs.VirtualServerKey{vsKey(ipvs.TCP, "192.168.1.10", 30010)}; !slices.Equal(w.nat.masquerade, want) {
-		t.Fatalf("masquerade %v, want %v", w.nat.masquerade, want)
-	}
-	wantHairpin := []proxier.Hairpin{
-		{Protocol: ipvs.TCP, Endpoint: netip.MustParseAddrPort("10.244.1.5:8080")},
-		{Protocol: ipvs.TCP, Endpoint: netip.MustParseAddrPort("10.244.1.9:53")},
-		{Protocol: ipvs.UDP, Endpoint: netip.MustParseAddrPort("10.244.1.9:53")},
-	}
-	if !slices.Equal(w.nat.hairpin, wantHairpin) {
-		t.Fatalf("hairpin %v, want %v", w.nat.hairpin, wantHairpin)
+	wantRules := nat.DesiredRules(
+		[]ipvs.VirtualServerKey{vsKey(ipvs.TCP, "192.168.1.10", 30010)},
+		[]proxier.Hairpin{
+			{Protocol: ipvs.TCP, Endpoint: netip.MustParseAddrPort("10.244.1.5:8080")},
+			{Protocol: ipvs.TCP, Endpoint: netip.MustParseAddrPort("10.244.1.9:53")},
+			{Protocol: ipvs.UDP, Endpoint: netip.MustParseAddrPort("10.244.1.9:53")},
+		})
+	if got := w.nat.Rules(); !slices.Equal(got, wantRules) {
+		t.Fatalf("nft rules %v, want %v", got, wantRules)
 	}
 
 	// A resync with nothing changed writes nothing, on any port.
 	w.ipvs.ResetCounters()
-	netifWrites, natWrites := w.netif.Writes(), w.nat.writes
+	netifWrites, natWrites := w.netif.Writes(), w.nat.Writes()
 	res = w.sync(baseSnapshot(), t0.Add(30*time.Second))
-	if res.Writes != 0 || w.ipvs.Writes() != 0 || w.netif.Writes() != netifWrites || w.nat.writes != natWrites {
+	if res.Writes != 0 || w.ipvs.Writes() != 0 || w.netif.Writes() != netifWrites || w.nat.Writes() != natWrites {
 		t.Fatalf("no-op sync wrote: result %d, ipvs %d, netif %d, nat %d",
-			res.Writes, w.ipvs.Writes(), w.netif.Writes()-netifWrites, w.nat.writes-natWrites)
+			res.Writes, w.ipvs.Writes(), w.netif.Writes()-netifWrites, w.nat.Writes()-natWrites)
 	}
 	w.expectKernel(baseTable(), baseVIPs...)
 	if got := counterSum(t, w.reg, metricNetlinkWrites); got != 15 {
