@@ -70,7 +70,8 @@ verify: manifests generate ## Fail when generated files or formatting drift from
 ##@ Test
 
 # Pure packages: planners, the fake kernel, API types. Their fuzz seed corpora run here too.
-UNIT_PKGS ?= ./internal/... ./dataplane/... ./api/... ./cmd/...
+# (the agent's envtest suite needs the envtest binaries: it runs in test-envtest.)
+UNIT_PKGS ?= ./internal/... $$(go list ./dataplane/... | grep -v /envtestsuite) ./api/... ./cmd/...
 # Fuzz targets run briefly in 'make test' (FUZZTIME each) and longer in 'make fuzz'.
 FUZZ_TARGETS ?= $(shell grep -rl --include='*_test.go' '^func Fuzz' internal dataplane 2>/dev/null | xargs -r dirname | sort -u)
 FUZZTIME ?= 10s
@@ -97,11 +98,12 @@ fuzz: ## Run every fuzz target for a longer time (FUZZTIME=2m).
 
 .PHONY: test-envtest
 test-envtest: envtest ## Controller suites against a real kube-apiserver + etcd (envtest).
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test -count=1 -timeout 30m ./controllers/... -ginkgo.v=false
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test -count=1 -timeout 30m ./controllers/... ./dataplane/agent/envtestsuite/...
 
 .PHONY: test-vm
 test-vm: vm-assets ## Node dataplane suite inside a real Linux kernel (qemu VM with IPVS).
-	VM_ASSETS="$(VM_ASSETS)" go test -count=1 -timeout 30m ./test/vm/...
+	# -v: the VM serial console and the measured numbers belong in the CI log.
+	VM_ASSETS="$(VM_ASSETS)" go test -count=1 -v -timeout 30m ./test/vm/...
 
 ##@ Build
 
