@@ -73,8 +73,10 @@ var opNames = map[proxier.OpKind]string{
 }
 
 // applyOps applies the plan's IPVS ops in order and returns the owned virtual servers that exist
-// afterwards. Real-server ops under a virtual server whose creation failed are skipped (they
-// would fail too); the next sync plans them again.
+// afterwards and what was removed. The ops go to the kernel in two batches (netlink sends
+// hundreds of writes per system call, see proxier.ApplyOps): first the virtual servers to add or
+// update, then everything else minus the real-server writes under a virtual server whose
+// creation failed (they would fail too; the next sync plans them again).
 func (w *writer) applyOps(h ipvs.Interface, ops []proxier.Op, current ipvs.Table, owned proxier.Ownership) (map[ipvs.VirtualServerKey]bool, map[proxier.DrainKey]bool) {
 	remaining := map[ipvs.VirtualServerKey]bool{}
 	for _, e := range current {
@@ -84,29 +86,41 @@ func (w *writer) applyOps(h ipvs.Interface, ops []proxier.Op, current ipvs.Table
 	}
 	removed := map[proxier.DrainKey]bool{}
 	failedVS := map[ipvs.VirtualServerKey]bool{}
-	for _, op := range ops {
-		key := op.VirtualServer.Key()
-		if failedVS[key] && (op.Kind == proxier.OpAddRealServer || op.Kind == proxier.OpUpdateRealServer) {
-			continue
+	apply := func(batch []proxier.Op) {
+		if len(batch) == 0 {
+			return // not even an empty batch: a no-op sync makes no system call
 		}
-		err := op.Apply(h)
-		w.record(opNames[op.Kind], err)
-		if err != nil {
-			if op.Kind == proxier.OpAddVirtualServer {
+		for i, err := range proxier.ApplyOps(h, batch) {
+			op := batch[i]
+			key := op.VirtualServer.Key()
+			w.record(opNames[op.Kind], err)
+			switch {
+			case err != nil && op.Kind == proxier.OpAddVirtualServer:
 				failedVS[key] = true
+			case err != nil:
+			case op.Kind == proxier.OpAddVirtualServer:
+				remaining[key] = true
+			case op.Kind == proxier.OpDeleteVirtualServer:
+				delete(remaining, key)
+				removed[proxier.DrainKey{VirtualServer: key}] = true
+			case op.Kind == proxier.OpDeleteRealServer:
+				removed[proxier.DrainKey{VirtualServer: key, RealServer: op.RealServer.AddrPort()}] = true
 			}
-			continue
-		}
-		switch op.Kind {
-		case proxier.OpAddVirtualServer:
-			remaining[key] = true
-		case proxier.OpDeleteVirtualServer:
-			delete(remaining, key)
-			removed[proxier.DrainKey{VirtualServer: key}] = true
-		case proxier.OpDeleteRealServer:
-			removed[proxier.DrainKey{VirtualServer: key, RealServer: op.RealServer.AddrPort()}] = true
 		}
 	}
+	n := 0 // the plan puts virtual-server adds and updates first
+	for n < len(ops) && (ops[n].Kind == proxier.OpAddVirtualServer || ops[n].Kind == proxier.OpUpdateVirtualServer) {
+		n++
+	}
+	apply(ops[:n])
+	rest := make([]proxier.Op, 0, len(ops)-n)
+	for _, op := range ops[n:] {
+		if failedVS[op.VirtualServer.Key()] && (op.Kind == proxier.OpAddRealServer || op.Kind == proxier.OpUpdateRealServer) {
+			continue
+		}
+		rest = append(rest, op)
+	}
+	apply(rest)
 	return remaining, removed
 }
 
