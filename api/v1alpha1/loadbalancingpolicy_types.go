@@ -56,13 +56,13 @@ type LocalServiceReference struct {
 	// +kubebuilder:default=""
 	// +kubebuilder:validation:Enum=""
 	// +optional
-	Group string `json:"group"`
+	Group string `json:"group,omitempty"` // omitempty: see Kind
 
-	// kind of the target. Only Service is supported.
+	// kind of the target. Only Service is supported; omitted, it defaults to Service.
 	// +kubebuilder:default=Service
 	// +kubebuilder:validation:Enum=Service
 	// +optional
-	Kind string `json:"kind"`
+	Kind string `json:"kind,omitempty"` // omitempty: a Go client leaving it empty gets the default instead of sending "" into the enum
 
 	// name of the target Service, in the policy's namespace.
 	// +kubebuilder:validation:MinLength=1
