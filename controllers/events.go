@@ -92,8 +92,10 @@ func (b *noticeBoard) forget(svc types.NamespacedName) {
 // problemNotices turns the planner's problems into notices, one per reason and Service
 // port. events.k8s.io/v1 aggregates events by regarding object, reason and action, not
 // by note, so one event per pod would collapse into a series that shows only the first
-// pod; one event naming the pods (up to maxNamedPods) says it all. The notice key holds
-// the whole pod list, so a change in who is affected is reported again.
+// pod; one event naming the pods (up to maxNamedPods) says it all. The notice key is the
+// reason and port only: a later event with another pod list would join the same series
+// and keep the first note anyway, so it is one write for nothing. The event is emitted
+// again once the problem has gone and come back.
 func problemNotices(problems []endpoints.Problem) []notice {
 	type group struct {
 		first endpoints.Problem
@@ -121,7 +123,7 @@ func problemNotices(problems []endpoints.Problem) []notice {
 			}
 			msg += ")"
 		}
-		out = append(out, notice{key: k + "/" + strings.Join(g.pods, ",") + "/" + g.first.Message, reason: g.first.Reason, message: msg})
+		out = append(out, notice{key: k, reason: g.first.Reason, message: msg})
 	}
 	return out
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // EndpointSliceMirroringReconciler mirrors the hand-written Endpoints of selectorless
-// Services into EndpointSlices (managed-by slicelb.io/mirroring-controller), the job of
+// Services into EndpointSlices (managed-by endpoints.MirrorManagedByValue), the job of
 // kube-controller-manager's endpointslice-mirroring-controller. It never writes Endpoints.
 type EndpointSliceMirroringReconciler struct {
 	// Client writes; Reader reads (the manager's cache; defaults to Client).

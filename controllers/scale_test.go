@@ -113,7 +113,8 @@ var _ = Describe("Scale and write economy", func() {
 		Eventually(slicesView(ns, "ext", endpoints.MirrorManagedByValue)).Should(HaveLen(1))
 		Eventually(func() int { n, _ := endpointsAddressCount(ns, "web")(); return n }).Should(Equal(32))
 		Eventually(eventsWithReason(ns, endpoints.ReasonPortNotFound)).Should(ConsistOf(
-			ContainSubstring("and 31 more pods"), ContainSubstring("and 31 more pods")), "one event per controller")
+			ContainSubstring(`no container port named "metrics"`), ContainSubstring(`no container port named "metrics"`)),
+			"one event per controller")
 		// Let the echoes of our own writes (their watch events) be reconciled first.
 		Eventually(func() []string {
 			m := writes.Mark()
