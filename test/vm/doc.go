@@ -11,5 +11,8 @@
 //	SLICELB_VM_ACCEL     tcg or kvm (default: kvm only with a hardware KVM module loaded)
 //	SLICELB_VM_TIMEOUT   hard limit for the VM run (default 8m)
 //
+// The serial log of the last run is saved as VM_ASSETS/last-run.log; its "slicelb-vm-measure:" lines
+// (split counts, connections lost, …) are also logged by TestVM (visible with go test -v).
+//
 // A machine that cannot run the VM fails this test loudly; it never skips.
 package vm

@@ -69,6 +69,17 @@ func TestVM(t *testing.T) {
 		log, runErr = boot.Run(context.Background(), prefixWriter{os.Stdout})
 	}
 	vmTime := time.Since(bootStart)
+	// go test shows a passing test's output only with -v: keep the serial log (with the measured
+	// numbers, "slicelb-vm-measure:" lines) beside the assets either way.
+	logPath := filepath.Join(assets, "last-run.log")
+	if err := os.WriteFile(logPath, []byte(log), 0o644); err != nil {
+		t.Logf("could not save the serial log: %v", err)
+	}
+	for _, line := range strings.Split(log, "\n") {
+		if strings.HasPrefix(line, "slicelb-vm-measure: ") {
+			t.Log(strings.TrimPrefix(line, "slicelb-vm-measure: "))
+		}
+	}
 	res, err := harness.ParseResult(log)
 	if runErr != nil {
 		t.Fatalf("VM run: %v (result: %v)", runErr, err)
@@ -76,8 +87,8 @@ func TestVM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("VM suite passed: %d specs; VM %s, total wall time %s",
-		res.SpecsRan, vmTime.Round(100*time.Millisecond), time.Since(start).Round(100*time.Millisecond))
+	t.Logf("VM suite passed: %d specs; VM %s, total wall time %s; serial log in %s",
+		res.SpecsRan, vmTime.Round(100*time.Millisecond), time.Since(start).Round(100*time.Millisecond), logPath)
 }
 
 // assetsDir is VM_ASSETS, relative paths taken from the module root as the Makefile does.

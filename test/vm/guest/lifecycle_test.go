@@ -86,7 +86,8 @@ var _ = Describe("The agent's life cycle on a real kernel", func() {
 
 		apply(startAgent(), web(ready(pods[0])))
 		cleanupAgent()
-		measure("foreign virtual server after sync, restart, empty sync and --cleanup: %s", table())
+		measure("foreign virtual server %s -> %s unchanged after sync, restart, empty sync and --cleanup (%d entries left)",
+			before.VirtualServer.Key(), before.RealServers[0].AddrPort(), len(table()))
 		Expect(table()).To(Equal(ipvs.Table{before}))
 	})
 
