@@ -35,7 +35,7 @@ var _ = Describe("The agent's life cycle on a real kernel", func() {
 		return ipvs.RealServer{}, false
 	}
 
-	It("keeps an open connection to a removed endpoint, sends new ones elsewhere, and deletes the real server once it closes", func() {
+	It("keeps an open connection to a removed endpoint (also across an agent restart), sends new ones elsewhere, and deletes the real server once it closes", func() {
 		s := startAgent()
 		apply(s, web(ready(pods[0]), ready(pods[1])))
 		conn, greeting, err := netlab.Open(client.NS, vip)
@@ -50,6 +50,15 @@ var _ = Describe("The agent's life cycle on a real kernel", func() {
 		Expect(ok).To(BeTrue(), "the removed endpoint's real server must drain, not vanish")
 		Expect(rs.Weight).To(BeZero())
 		Expect(rs.ActiveConns).To(Equal(1))
+
+		// An agent restart in the middle of the drain: the new agent finds the weight-0 real server
+		// that no endpoint wants and rebuilds the drain from the kernel, so it neither deletes it under
+		// the open connection nor writes anything.
+		s = startAgent()
+		Expect(apply(s, web(ready(kept))).Writes).To(BeZero())
+		rs, ok = realServer(gone.IP)
+		Expect(ok).To(BeTrue(), "a restarted agent must keep draining, not delete")
+		Expect(rs.Weight).To(BeZero())
 
 		rep, err := conn.Ask()
 		Expect(err).NotTo(HaveOccurred())

@@ -10,7 +10,7 @@ import (
 	"github.com/slicelb/slicelb/test/vm/netlab"
 )
 
-var _ = Describe("NodePort Services programmed by the agent", func() {
+var _ = Describe("NodePort and externalIP Services programmed by the agent", func() {
 	AfterEach(cleanupAgent)
 
 	nodePortAddr := netip.AddrPortFrom(nodeIP, 30080)
@@ -51,5 +51,19 @@ var _ = Describe("NodePort Services programmed by the agent", func() {
 		rep, err := netlab.TCP(client.NS, nodePortAddr)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(rep.Source).To(Equal(client.IP.String()))
+	})
+
+	It("binds an externalIP on slicelb0 and masquerades off-node traffic to it (Cluster)", func() {
+		svc := service("ext", "10.96.0.21", corev1.ProtocolTCP, 80, externalIP("10.98.0.1", corev1.ServiceExternalTrafficPolicyCluster))
+		apply(startAgent(), snapshot([]*corev1.Service{svc},
+			endpointSlice("ext", corev1.ProtocolTCP, ready(pods[0]), remote(pods[1]))))
+		Expect(kernel.netif.Addresses()).To(Equal([]netip.Addr{netip.MustParseAddr("10.96.0.21"), netip.MustParseAddr("10.98.0.1")}))
+		ext := netip.MustParseAddrPort("10.98.0.1:80")
+		counts := split(ext, 10)
+		rep, err := netlab.TCP(client.NS, ext)
+		Expect(err).NotTo(HaveOccurred())
+		measure("externalIP (Cluster) 10.98.0.1:80, 10 connections: %s; %s saw source %s", netlab.Format(counts), rep.Name, rep.Source)
+		Expect(counts).To(Equal(map[string]int{"pod-1": 5, "pod-2": 5}))
+		Expect(rep.Source).NotTo(Equal(client.IP.String()))
 	})
 })

@@ -63,6 +63,13 @@ func nodePort(port int32, policy corev1.ServiceExternalTrafficPolicy) svcOption 
 	}
 }
 
+func externalIP(ip string, policy corev1.ServiceExternalTrafficPolicy) svcOption {
+	return func(s *corev1.Service) {
+		s.Spec.ExternalIPs = append(s.Spec.ExternalIPs, ip)
+		s.Spec.ExternalTrafficPolicy = policy
+	}
+}
+
 func clientIPAffinity(s *corev1.Service) {
 	s.Spec.SessionAffinity = corev1.ServiceAffinityClientIP
 }
