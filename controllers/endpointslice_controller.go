@@ -78,6 +78,7 @@ func (r *EndpointSliceReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		// Our slices carry a controller ownerReference to the Service: the garbage
 		// collector removes them (upstream relies on the same), nothing to write here.
 		r.notices.forget(req.NamespacedName)
+		r.tracker.Forget(req.NamespacedName)
 		sliceMetrics.totals.set(req.NamespacedName, serviceTotal{})
 		return ctrl.Result{}, nil
 	}

@@ -16,10 +16,13 @@ import (
 
 // options are the command line settings of slicelb-controller.
 type options struct {
-	leaderElect   bool
-	probeAddr     string
-	metricsAddr   string
-	metricsSecure bool
+	leaderElect bool
+	// leaderElectionNS is where the Lease lives; empty means the Pod's own namespace
+	// (only known in-cluster, so `make run` with --leader-elect must set it).
+	leaderElectionNS string
+	probeAddr        string
+	metricsAddr      string
+	metricsSecure    bool
 	// qps and burst limit the client; the defaults stay polite to API Priority and
 	// Fairness while not throttling convergence the way upstream's 20 QPS does.
 	qps         float32
@@ -35,6 +38,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (options, error) {
 	var selector, enabled string
 	var qps float64
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Enable leader election (one active replica).")
+	fs.StringVar(&o.leaderElectionNS, "leader-election-namespace", "",
+		"Namespace of the leader election Lease (default: the namespace the controller runs in).")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8443", "Address the metrics endpoint binds to; 0 disables it.")
 	fs.BoolVar(&o.metricsSecure, "metrics-secure", true, "Serve metrics over HTTPS with authentication and authorization.")
