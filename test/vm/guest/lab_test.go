@@ -30,6 +30,9 @@ var _ = BeforeSuite(func() {
 	// A node routes between its pods and the outside; the agent sets this too, but the lab's own
 	// direct checks below must not depend on the agent.
 	Expect(os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1\n"), 0o644)).To(Succeed())
+	// IPv6 forwarding is the node's business (turning it on disables router advertisements on a real
+	// host), not the agent's; the lab's node forwards.
+	Expect(os.WriteFile("/proc/sys/net/ipv6/conf/all/forwarding", []byte("1\n"), 0o644)).To(Succeed())
 	var err error
 	for i := 1; i <= 4; i++ {
 		var p *netlab.Host
@@ -49,6 +52,8 @@ var _ = BeforeSuite(func() {
 	node0, err := nl.LinkByName("node0")
 	Expect(err).NotTo(HaveOccurred())
 	Expect(nl.AddrAdd(node0, &netlink.Addr{IPNet: &net.IPNet{IP: nodeIP.AsSlice(), Mask: net.CIDRMask(32, 32)}})).To(Succeed())
+	Expect(nl.AddrAdd(node0, &netlink.Addr{IPNet: &net.IPNet{IP: nodeIP6.AsSlice(), Mask: net.CIDRMask(128, 128)},
+		Flags: unix.IFA_F_NODAD})).To(Succeed())
 	Expect(nl.LinkSetUp(node0)).To(Succeed())
 	openKernel()
 
@@ -57,6 +62,9 @@ var _ = BeforeSuite(func() {
 		rep, err := netlab.TCP(client.NS, netip.AddrPortFrom(p.IP, podPort))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(rep).To(Equal(netlab.Reply{Name: p.Name, Source: client.IP.String()}))
+		rep, err = netlab.TCP(client.NS, netip.AddrPortFrom(p.IP6, podPort))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rep).To(Equal(netlab.Reply{Name: p.Name, Source: client.IP6.String()}))
 	}
 })
 

@@ -3,6 +3,7 @@ package guest
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -22,14 +23,18 @@ const (
 	portName  = "p"
 )
 
-// nodeIP is the node's InternalIP, on the dummy device node0 of the root namespace.
-var nodeIP = netip.MustParseAddr("10.0.250.10")
+// nodeIP and nodeIP6 are the node's InternalIPs, on the dummy device node0 of the root namespace.
+var (
+	nodeIP  = netip.MustParseAddr("10.0.250.10")
+	nodeIP6 = netip.MustParseAddr("fd00:250::10")
+)
 
 func nodeObject() *corev1.Node {
 	return &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: nodeName},
 		Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{
 			{Type: corev1.NodeInternalIP, Address: nodeIP.String()},
+			{Type: corev1.NodeInternalIP, Address: nodeIP6.String()},
 		}},
 	}
 }
@@ -70,6 +75,15 @@ func externalIP(ip string, policy corev1.ServiceExternalTrafficPolicy) svcOption
 	}
 }
 
+// dualStack adds an IPv6 cluster IP (RequireDualStack).
+func dualStack(clusterIP6 string) svcOption {
+	return func(s *corev1.Service) {
+		s.Spec.ClusterIPs = append(s.Spec.ClusterIPs, clusterIP6)
+		s.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol}
+		s.Spec.IPFamilyPolicy = ptr.To(corev1.IPFamilyPolicyRequireDualStack)
+	}
+}
+
 func clientIPAffinity(s *corev1.Service) {
 	s.Spec.SessionAffinity = corev1.ServiceAffinityClientIP
 }
@@ -88,17 +102,26 @@ func terminating(p *netlab.Host) ep {
 	return ep{pod: p, node: nodeName, serving: true, terminating: true}
 }
 
-// endpointSlice is a slice of svcName's endpoints with the port "p" → podPort.
+// endpointSlice is an IPv4 slice of svcName's endpoints with the port "p" → podPort.
 func endpointSlice(svcName string, proto corev1.Protocol, eps ...ep) *discoveryv1.EndpointSlice {
+	return familySlice(svcName, discoveryv1.AddressTypeIPv4, proto, eps...)
+}
+
+// familySlice is a slice of the given address type: IPv6 slices list the pods' IPv6 addresses.
+func familySlice(svcName string, family discoveryv1.AddressType, proto corev1.Protocol, eps ...ep) *discoveryv1.EndpointSlice {
 	s := &discoveryv1.EndpointSlice{
-		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: fmt.Sprintf("%s-abc", svcName),
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: fmt.Sprintf("%s-%s", svcName, strings.ToLower(string(family))),
 			Labels: map[string]string{discoveryv1.LabelServiceName: svcName}},
-		AddressType: discoveryv1.AddressTypeIPv4,
+		AddressType: family,
 		Ports:       []discoveryv1.EndpointPort{{Name: ptr.To(portName), Protocol: ptr.To(proto), Port: ptr.To[int32](podPort)}},
 	}
 	for _, e := range eps {
+		addr := e.pod.IP
+		if family == discoveryv1.AddressTypeIPv6 {
+			addr = e.pod.IP6
+		}
 		s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{
-			Addresses: []string{e.pod.IP.String()},
+			Addresses: []string{addr.String()},
 			Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(e.ready), Serving: ptr.To(e.serving),
 				Terminating: ptr.To(e.terminating)},
 			NodeName: ptr.To(e.node),

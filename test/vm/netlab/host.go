@@ -18,16 +18,25 @@ type Host struct {
 	// IP is the host's address (10.0.Index.2); Gateway is the root side (10.0.Index.1).
 	IP      netip.Addr
 	Gateway netip.Addr
-	servers []func()
+	// IP6 and Gateway6 are the same for IPv6: fd00:0:Index::2 and fd00:0:Index::1.
+	IP6      netip.Addr
+	Gateway6 netip.Addr
+	servers  []func()
 }
 
 // HostIP is the address of host index n.
 func HostIP(n int) netip.Addr { return netip.AddrFrom4([4]byte{10, 0, byte(n), 2}) }
 
+// hostIP6 is fd00:0:n::last.
+func hostIP6(n int, last byte) netip.Addr {
+	return netip.AddrFrom16([16]byte{0: 0xfd, 5: byte(n), 15: last})
+}
+
 // NewHost creates namespace + veth pair "vh<index>" (root) / "eth0" (inside), addresses and routes.
 // root is the node's namespace. index must be 1..254 and unique.
 func NewHost(root netns.NsHandle, name string, index int) (*Host, error) {
-	h := &Host{Name: name, Index: index, IP: HostIP(index), Gateway: netip.AddrFrom4([4]byte{10, 0, byte(index), 1})}
+	h := &Host{Name: name, Index: index, IP: HostIP(index), Gateway: netip.AddrFrom4([4]byte{10, 0, byte(index), 1}),
+		IP6: hostIP6(index, 2), Gateway6: hostIP6(index, 1)}
 	ns, err := newNS(func() error { return nil })
 	if err != nil {
 		return nil, fmt.Errorf("creating namespace for %s: %w", name, err)
@@ -46,6 +55,9 @@ func NewHost(root netns.NsHandle, name string, index int) (*Host, error) {
 	if err := configure(rnl, rootSide, netip.PrefixFrom(h.Gateway, 24), netip.Addr{}); err != nil {
 		return nil, err
 	}
+	if err := configure(rnl, rootSide, netip.PrefixFrom(h.Gateway6, 64), netip.Addr{}); err != nil {
+		return nil, err
+	}
 	hnl, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
 	if err != nil {
 		return nil, err
@@ -55,6 +67,9 @@ func NewHost(root netns.NsHandle, name string, index int) (*Host, error) {
 		return nil, err
 	}
 	if err := configure(hnl, "eth0", netip.PrefixFrom(h.IP, 24), h.Gateway); err != nil {
+		return nil, err
+	}
+	if err := configure(hnl, "eth0", netip.PrefixFrom(h.IP6, 64), h.Gateway6); err != nil {
 		return nil, err
 	}
 	return h, nil
@@ -68,7 +83,12 @@ func configure(nl *netlink.Handle, dev string, addr netip.Prefix, gw netip.Addr)
 	}
 	if addr.IsValid() {
 		ipn := &net.IPNet{IP: addr.Addr().AsSlice(), Mask: net.CIDRMask(addr.Bits(), addr.Addr().BitLen())}
-		if err := nl.AddrAdd(link, &netlink.Addr{IPNet: ipn}); err != nil {
+		na := &netlink.Addr{IPNet: ipn}
+		if addr.Addr().Is6() {
+			// Duplicate address detection would keep the address unusable for a second or two.
+			na.Flags = unix.IFA_F_NODAD
+		}
+		if err := nl.AddrAdd(link, na); err != nil {
 			return fmt.Errorf("address %s on %s: %w", addr, dev, err)
 		}
 	}

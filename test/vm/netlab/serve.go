@@ -23,17 +23,17 @@ func parseReply(line string) (Reply, error) {
 	return Reply{Name: name, Source: src}, nil
 }
 
-// Serve starts a TCP and a UDP server on port inside the host. The TCP server answers on accept and
+// Serve starts a TCP and a UDP server on port inside the host, for both IP families. The TCP server answers on accept and
 // then once per line the client sends, until the client closes; the UDP server answers every datagram.
 func (h *Host) Serve(port int) error {
 	var tl net.Listener
 	var ul net.PacketConn
 	err := Do(h.NS, func() error {
 		var err error
-		if tl, err = net.Listen("tcp4", fmt.Sprintf(":%d", port)); err != nil {
+		if tl, err = net.Listen("tcp", fmt.Sprintf(":%d", port)); err != nil {
 			return err
 		}
-		ul, err = net.ListenPacket("udp4", fmt.Sprintf(":%d", port))
+		ul, err = net.ListenPacket("udp", fmt.Sprintf(":%d", port))
 		return err
 	})
 	if err != nil {
