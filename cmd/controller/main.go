@@ -10,12 +10,16 @@ import (
 	"net/http"
 	"os"
 
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/slicelb/slicelb/api/v1alpha1"
 	"github.com/slicelb/slicelb/controllers"
 )
 
@@ -70,6 +74,7 @@ func managerOptions(opts options) ctrl.Options {
 		metrics.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 	return ctrl.Options{
+		Scheme:                        newScheme(),
 		Metrics:                       metrics,
 		HealthProbeBindAddress:        opts.probeAddr,
 		LeaderElection:                opts.leaderElect,
@@ -84,9 +89,20 @@ func setupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 	return controllers.SetupIndexes(ctx, mgr.GetFieldIndexer())
 }
 
+// newScheme holds the built-in types and slicelb's own API (LoadBalancingPolicy).
+func newScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(v1alpha1.AddToScheme(s))
+	return s
+}
+
 func setupReconcilers(mgr ctrl.Manager, opts options) error {
-	_, err := controllers.SetupReconcilers(mgr, opts.reconcilers, opts.controllers)
-	return err
+	if _, err := controllers.SetupReconcilers(mgr, opts.reconcilers, opts.controllers); err != nil {
+		return err
+	}
+	// The policy controller needs the LoadBalancingPolicy CRD (config/crd) installed.
+	return controllers.NewLoadBalancingPolicyReconciler(mgr).SetupWithManager(mgr)
 }
 
 func setupChecks(mgr ctrl.Manager) error {
