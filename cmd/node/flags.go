@@ -31,6 +31,7 @@ type options struct {
 	serviceProxyName  string
 	procSys           string
 	cleanup           bool
+	policies          bool
 	zap               zap.Options
 }
 
@@ -52,6 +53,7 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) (op
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":10266", "Address /healthz and /readyz bind to.")
 	fs.StringVar(&o.serviceProxyName, "service-proxy-name", "", "Serve only Services labelled service.kubernetes.io/service-proxy-name=<this> (empty: only unlabelled ones, like kube-proxy).")
 	fs.StringVar(&o.procSys, "proc-sys", "/proc/sys", "Where the host's /proc/sys is mounted (the DaemonSet mounts it read-write at /host/proc/sys).")
+	fs.BoolVar(&o.policies, "policies", true, "Apply LoadBalancingPolicy objects (networking.slicelb.io; the CRD must be installed).")
 	fs.BoolVar(&o.cleanup, "cleanup", false, "Remove every virtual server, VIP and nftables table this agent owns, and nothing else, then exit.")
 	o.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {

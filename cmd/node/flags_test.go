@@ -25,7 +25,7 @@ func TestParseFlagsDefaults(t *testing.T) {
 	want := options{
 		nodeName: "node-a", scheduler: "rr", minSyncPeriod: time.Second, syncPeriod: 30 * time.Second,
 		drainTimeout: 15 * time.Minute, metricsAddr: ":10259", metricsSecure: true, probeAddr: ":10266",
-		procSys: "/proc/sys",
+		procSys: "/proc/sys", policies: true,
 	}
 	if !reflect.DeepEqual(o, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", o, want)

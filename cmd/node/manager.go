@@ -4,6 +4,9 @@ import (
 	"errors"
 	"net/http"
 
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -11,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/slicelb/slicelb/api/v1alpha1"
 	"github.com/slicelb/slicelb/dataplane/agent"
 )
 
@@ -18,6 +22,14 @@ import (
 const eventSource = "slicelb-node"
 
 var errNotSynced = errors.New("no successful sync yet")
+
+// newScheme holds the built-in types and slicelb's LoadBalancingPolicy.
+func newScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(v1alpha1.AddToScheme(s))
+	return s
+}
 
 // restConfig loads --kubeconfig, or else $KUBECONFIG / the in-cluster configuration.
 func restConfig(kubeconfig string) (*rest.Config, error) {
@@ -36,6 +48,7 @@ func managerOptions(opts options) ctrl.Options {
 		m.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 	return ctrl.Options{
+		Scheme:                 newScheme(),
 		Metrics:                m,
 		HealthProbeBindAddress: opts.probeAddr,
 		Cache:                  agent.CacheOptions(opts.nodeName, opts.serviceProxyName),
@@ -69,6 +82,7 @@ func setupAgent(mgr ctrl.Manager, k *kernel, opts options) (*agent.Health, error
 		SyncPeriod:    opts.syncPeriod,
 		Health:        health,
 		Recorder:      mgr.GetEventRecorder(eventSource),
+		WatchPolicies: opts.policies,
 	})
 	return health, mgr.Add(a)
 }

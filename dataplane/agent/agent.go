@@ -11,14 +11,13 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/slicelb/slicelb/dataplane/proxier"
+	"github.com/slicelb/slicelb/api/v1alpha1"
 )
 
 // The node agent reads Services, EndpointSlices and its own Node, and reports sync failures as
@@ -41,8 +40,9 @@ type AgentOptions struct {
 	Health *Health
 	// Recorder, when set, reports failed and recovered syncs as events on the Node.
 	Recorder events.EventRecorder
-	// Policies, when set, returns the accepted per-Service policy overrides for each sync.
-	Policies func(ctx context.Context) (map[types.NamespacedName]proxier.Policy, error)
+	// WatchPolicies makes the agent watch LoadBalancingPolicies (the CRD must be installed and
+	// the manager's scheme must hold api/v1alpha1) and apply their overrides.
+	WatchPolicies bool
 	// Clock defaults to the real clock.
 	Clock clock.Clock
 }
@@ -81,7 +81,11 @@ func (a *Agent) Start(ctx context.Context) error {
 	logger := log.FromContext(ctx).WithValues("node", a.opts.NodeName)
 	ctx = log.IntoContext(ctx, logger)
 	var synced []func() bool
-	for _, obj := range []client.Object{&corev1.Service{}, &discoveryv1.EndpointSlice{}, &corev1.Node{}} {
+	watched := []client.Object{&corev1.Service{}, &discoveryv1.EndpointSlice{}, &corev1.Node{}}
+	if a.opts.WatchPolicies {
+		watched = append(watched, &v1alpha1.LoadBalancingPolicy{})
+	}
+	for _, obj := range watched {
 		inf, err := a.opts.Cache.GetInformer(ctx, obj)
 		if err != nil {
 			return fmt.Errorf("getting the %T informer: %w", obj, err)
@@ -163,9 +167,9 @@ func (a *Agent) snapshot(ctx context.Context) (Snapshot, error) {
 	default:
 		return Snapshot{}, fmt.Errorf("getting Node %s: %w", a.opts.NodeName, err)
 	}
-	if a.opts.Policies != nil {
-		if snap.Policies, err = a.opts.Policies(ctx); err != nil {
-			return Snapshot{}, fmt.Errorf("listing policies: %w", err)
+	if a.opts.WatchPolicies {
+		if snap.Policies, err = CachedPolicies(ctx, a.opts.Cache); err != nil {
+			return Snapshot{}, err
 		}
 	}
 	return snap, nil

@@ -25,7 +25,7 @@ var _ = Describe("slicelb-node's watch side", func() {
 		}
 
 		By("starting the agent with a min sync period so long that only the initial sync can run")
-		n := startAgent(time.Hour, time.Hour)
+		n := startAgent(time.Hour)
 		Eventually(func() float64 { return n.syncs("success") }).Should(Equal(1.0))
 		for i := range services {
 			Expect(n.realServers(ips[fmt.Sprintf("svc-%d", i)])).To(Equal([]string{podIP(i) + ":8080"}),
@@ -47,7 +47,7 @@ var _ = Describe("slicelb-node's watch side", func() {
 
 	It("marks the state dirty on events and coalesces a burst into few syncs", func() {
 		ns := newNamespace()
-		n := startAgent(500*time.Millisecond, time.Hour)
+		n := startAgent(500 * time.Millisecond)
 		Eventually(func() float64 { return n.syncs("success") }).Should(BeNumerically(">=", 1))
 
 		By("a Service created after start becomes programmed")
@@ -85,7 +85,7 @@ var _ = Describe("slicelb-node's watch side", func() {
 
 	It("reports a failing kernel as a Warning event on its Node, retries, and records the recovery", func() {
 		ns := newNamespace()
-		n := startAgent(100*time.Millisecond, time.Hour)
+		n := startAgent(100 * time.Millisecond)
 		Eventually(func() float64 { return n.syncs("success") }).Should(BeNumerically(">=", 1))
 		n.kernel.FailNext(ipvs.MethodAddVirtualServer, fmt.Errorf("injected netlink failure"), -1)
 

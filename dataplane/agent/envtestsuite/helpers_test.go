@@ -32,7 +32,10 @@ type node struct {
 }
 
 // startAgent runs a manager with the agent as cmd/node wires it, over fake kernel ports.
-func startAgent(minSync, maxSync time.Duration) *node {
+// maxSync is the agent's --sync-period in the suite: long, so that only events cause syncs.
+const maxSync = time.Hour
+
+func startAgent(minSync time.Duration) *node {
 	n := &node{kernel: ipvs.NewFake(), netif: netif.NewFake(), reg: prometheus.NewRegistry()}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme.Scheme,
@@ -48,8 +51,9 @@ func startAgent(minSync, maxSync time.Duration) *node {
 	Expect(mgr.Add(agent.NewAgent(agent.AgentOptions{
 		Cache: mgr.GetCache(), Syncer: syncer, NodeName: nodeName,
 		MinSyncPeriod: minSync, SyncPeriod: maxSync,
-		Health:   agent.NewHealth(nil, maxSync),
-		Recorder: mgr.GetEventRecorder("slicelb-node"),
+		Health:        agent.NewHealth(nil, maxSync),
+		Recorder:      mgr.GetEventRecorder("slicelb-node"),
+		WatchPolicies: true,
 	}))).To(Succeed())
 	mctx, stop := context.WithCancel(ctx)
 	n.mgr, n.stop = mgr, stop
@@ -76,6 +80,12 @@ func (n *node) syncs(result string) float64 {
 		}
 	}
 	return 0
+}
+
+// virtualServer returns the virtual server clusterIP:80/TCP as programmed.
+func (n *node) virtualServer(clusterIP string) (ipvs.VirtualServer, bool) {
+	e, ok := n.kernel.State().Get(ipvs.VirtualServerKey{Address: netip.MustParseAddr(clusterIP), Protocol: ipvs.TCP, Port: 80})
+	return e.VirtualServer, ok
 }
 
 // realServers returns the real servers of the virtual server clusterIP:80/TCP, or nil when the

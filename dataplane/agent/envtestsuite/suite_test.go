@@ -17,6 +17,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/slicelb/slicelb/api/v1alpha1"
 )
 
 const (
@@ -33,11 +35,9 @@ var (
 	k8sClient client.Client
 )
 
+// TestAgentEnvtest runs from `make test-envtest`, which builds the envtest binaries first; without
+// them it fails (BeforeSuite cannot start the API server) rather than skipping.
 func TestAgentEnvtest(t *testing.T) {
-	if _, err := os.Stat(filepath.Join(assetsDir(), "kube-apiserver")); err != nil {
-		// make test-envtest builds the binaries first; a plain `go test ./...` may not have them.
-		t.Skipf("envtest binaries not found in %s (run `make test-envtest`): %v", assetsDir(), err)
-	}
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "Node agent envtest suite")
 }
@@ -56,12 +56,17 @@ var _ = BeforeSuite(func() {
 	SetDefaultEventuallyTimeout(30 * time.Second)
 	SetDefaultEventuallyPollingInterval(50 * time.Millisecond)
 
-	testEnv = &envtest.Environment{BinaryAssetsDirectory: assetsDir()}
+	testEnv = &envtest.Environment{
+		BinaryAssetsDirectory: assetsDir(),
+		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "..", "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+	}
 	testEnv.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", "10.96.0.0/16")
 	var err error
 	cfg, err = testEnv.Start()
 	Expect(err).NotTo(HaveOccurred())
 	cfg.QPS, cfg.Burst = 1000, 2000
+	Expect(v1alpha1.AddToScheme(scheme.Scheme)).To(Succeed())
 	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme.Scheme})
 	Expect(err).NotTo(HaveOccurred())
 
