@@ -12,12 +12,21 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/slicelb/slicelb/dataplane/ipvs"
+	"github.com/slicelb/slicelb/dataplane/ipvs/ipvstest"
 	"github.com/slicelb/slicelb/dataplane/nat"
 	"github.com/slicelb/slicelb/dataplane/netif"
 	"github.com/slicelb/slicelb/dataplane/proxier"
 )
 
 var _ = Describe("The kernel ports, each on its own", func() {
+	It("the netlink IPVS port behaves like the Fake the proxier's unit tests trust (ipvstest conformance)", func() {
+		// Both families, TCP/UDP/SCTP, persistence and the hashed flag, in-place updates, error
+		// mapping; it uses 10.250.0.0/16 and fd00:250::/32 VIPs that nothing binds and restores the table.
+		before := table()
+		Expect(ipvstest.Check(kernel.ipvs, ipvstest.DefaultAddresses)).To(Succeed())
+		Expect(table()).To(Equal(before))
+	})
+
 	It("netif holds exactly the wanted VIPs as /32 and /128, removes stale ones, sets the sysctls and deletes the device", func() {
 		n := newNetif()
 		DeferCleanup(func() { Expect(n.DeleteDevice()).To(Succeed()) })
