@@ -14,4 +14,19 @@
 //     endpointslice.kubernetes.io/managed-by belong to another controller);
 //   - freshness: a per-Service write tracker remembers what this controller wrote, and a
 //     reconcile whose cache has not observed those writes yet requeues instead of writing.
+//
+// Decisions where upstream gives no answer or a different one:
+//   - An Endpoints object of a selector Service without endpoints.kubernetes.io/managed-by
+//     is adopted (upstream's endpoints-controller overwrites it too); one whose managed-by
+//     names another writer is never written: a ForeignEndpoints Warning (once while it
+//     lasts) and slicelb_controller_foreign_endpoints_skipped_total instead.
+//   - When a Service loses its selector or becomes ExternalName, the Endpoints and
+//     EndpointSlices carrying our managed-by are removed (upstream leaves them,
+//     kubernetes#91072 and #118376); a deleted Service's slices are left to the garbage
+//     collector (controller ownerReference), its Endpoints of ours are deleted.
+//   - A Service outside --service-selector is left entirely alone, including objects this
+//     controller wrote while it was in scope: another controller may be taking it over.
+//   - Planner problems (a pod without the named target port, invalid or too many mirrored
+//     addresses) become one Warning per reason and Service port while they last, so a
+//     resync that finds the same problems writes nothing.
 package controllers
