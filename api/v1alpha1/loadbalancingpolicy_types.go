@@ -140,10 +140,11 @@ type LoadBalancingPolicyStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=lbp,categories=slicelb
 // +kubebuilder:printcolumn:name="Scheduler",type=string,JSONPath=`.spec.scheduler`
-// +kubebuilder:printcolumn:name="Targets",type=string,JSONPath=`.spec.targetRefs[*].name`
+// +kubebuilder:printcolumn:name="Target",type=string,JSONPath=`.spec.targetRefs[0].name`,description="The first target Service (a CRD column shows one value only; -o wide's Message names every target)"
 // +kubebuilder:printcolumn:name="Accepted",type=string,JSONPath=`.status.conditions[?(@.type=="Accepted")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Accepted")].reason`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Message",type=string,priority=1,JSONPath=`.status.conditions[?(@.type=="Accepted")].message`
 type LoadBalancingPolicy struct {
 	metav1.TypeMeta `json:",inline"`
 
