@@ -44,7 +44,7 @@ func renderTable(t *metav1.Table, maxPriority int32) string {
 			headers = append(headers, strings.ToUpper(c.Name))
 		}
 	}
-	fmt.Fprintln(w, strings.Join(headers, "\t"))
+	_, _ = fmt.Fprintln(w, strings.Join(headers, "\t"))
 	for _, row := range t.Rows {
 		var cells []string
 		for i, c := range row.Cells {
@@ -52,7 +52,7 @@ func renderTable(t *metav1.Table, maxPriority int32) string {
 				cells = append(cells, fmt.Sprint(c))
 			}
 		}
-		fmt.Fprintln(w, strings.Join(cells, "\t"))
+		_, _ = fmt.Fprintln(w, strings.Join(cells, "\t"))
 	}
 	Expect(w.Flush()).To(Succeed())
 	return b.String()
