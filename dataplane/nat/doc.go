@@ -1,6 +1,6 @@
 // Package nat keeps the masquerade rules IPVS NAT mode needs, in nftables tables of the agent's own
-// (`ip slicelb` and `ip6 slicelb`, each with nat chains prerouting, output and postrouting), and
-// nothing else.
+// (`ip slicelb` and `ip6 slicelb`, each with nat chains prerouting, output and postrouting and two
+// hash sets, masquerade and hairpin), and nothing else.
 //
 // Two kinds of traffic are masqueraded, as kube-proxy's IPVS mode does with iptables + ipset:
 //
@@ -16,7 +16,11 @@
 //     a u32 while the kernel sends a u8.)
 //   - Hairpin: a pod that reaches itself through a Service (source == destination == the endpoint
 //     after IPVS) would answer itself directly and the client socket would drop the reply; the
-//     source is masqueraded to the node (kube-proxy's KUBE-LOOP-BACK set).
+//     source is masqueraded to the node (kube-proxy's KUBE-LOOP-BACK set): the hairpin set holds
+//     (endpoint, protocol, port, endpoint) and postrouting matches `daddr . l4proto . dport . saddr`.
+//
+// The rules are static (four per table); what changes are set elements, so a node with thousands of
+// Services pays one hash lookup per new connection, and a Service change is an element add/delete.
 //
 // Why github.com/google/nftables and not sigs.k8s.io/knftables: knftables drives the `nft` binary
 // (it writes a script to `nft -f -`), so the node image and the VM test's initramfs would have to
@@ -24,8 +28,9 @@
 // static slicelb-node binary is all a distroless image or the VM needs, and it works in any network
 // namespace through a namespace file descriptor.
 //
-// A sync rebuilds the chains in one nf_tables transaction (atomic: no packet sees a half-written
-// table) only when the desired rules differ from the kernel's; each rule carries its canonical
-// description as an nft comment, which is what the comparison reads back, so a sync with nothing to
-// change writes nothing, also right after an agent restart.
+// A sync reads the table back (rules by their nft comments, which name the layout version, and the
+// set elements) and writes only the difference, in one nf_tables transaction per family: element
+// adds/deletes normally, an atomic delete-and-recreate of the whole table when its layout is not
+// the one this version writes. A sync with nothing to change writes nothing, also right after an
+// agent restart.
 package nat

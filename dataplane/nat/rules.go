@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/slicelb/slicelb/dataplane/ipvs"
 	"github.com/slicelb/slicelb/dataplane/proxier"
@@ -47,8 +48,8 @@ type Rule struct {
 // Is6 reports whether the rule belongs in the ip6 table.
 func (r Rule) Is6() bool { return r.Target.Addr().Unmap().Is6() }
 
-// Comment is the rule's canonical description, stored with the rule in the kernel.
-func (r Rule) Comment() string {
+// String is the rule's canonical description, e.g. "masquerade TCP 192.168.1.10:30080".
+func (r Rule) String() string {
 	if r.Kind == KindHairpin {
 		return fmt.Sprintf("hairpin %s %s", r.Protocol, r.Target)
 	}
@@ -56,7 +57,7 @@ func (r Rule) Comment() string {
 }
 
 // DesiredRules returns the rules for the inputs: deduplicated, IPv4 rules first, then sorted by
-// comment, so equal inputs give equal output whatever their order.
+// their String, so equal inputs give equal output whatever their order.
 func DesiredRules(masquerade []ipvs.VirtualServerKey, hairpin []proxier.Hairpin) []Rule {
 	seen := map[Rule]bool{}
 	var out []Rule
@@ -80,17 +81,7 @@ func DesiredRules(masquerade []ipvs.VirtualServerKey, hairpin []proxier.Hairpin)
 			}
 			return -1
 		}
-		return compareStrings(a.Comment(), b.Comment())
+		return strings.Compare(a.String(), b.String())
 	})
 	return out
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

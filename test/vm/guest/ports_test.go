@@ -94,9 +94,20 @@ var _ = Describe("The kernel ports, each on its own", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(again.Sync(masq, hairpin)).To(BeFalse())
 		Expect(tables()).To(ConsistOf("ip someone-else", "ip slicelb", "ip6 slicelb"))
-		// A change is one rewrite, and a removal too.
+		// A change patches the set elements: here the IPv6 VS and the hairpin endpoint go.
 		Expect(kernel.nat.Sync(masq[:1], nil)).To(BeTrue())
 		Expect(kernel.nat.Sync(masq[:1], nil)).To(BeFalse())
+		elements := func(t *nftables.Table, set string) int {
+			s, err := conn.GetSetByName(t, set)
+			Expect(err).NotTo(HaveOccurred())
+			e, err := conn.GetSetElements(s)
+			Expect(err).NotTo(HaveOccurred())
+			return len(e)
+		}
+		v4 := &nftables.Table{Name: nat.TableName, Family: nftables.TableFamilyIPv4}
+		v6 := &nftables.Table{Name: nat.TableName, Family: nftables.TableFamilyIPv6}
+		Expect([]int{elements(v4, "masquerade"), elements(v4, "hairpin"), elements(v6, "masquerade"), elements(v6, "hairpin")}).
+			To(Equal([]int{1, 0, 0, 0}))
 
 		Expect(kernel.nat.Cleanup()).To(Succeed())
 		Expect(tables()).To(ConsistOf("ip someone-else"))
