@@ -125,13 +125,10 @@ func (a *Agent) syncOnce(ctx context.Context) error {
 	if !res.NextDrainDeadline.IsZero() {
 		a.runner.RunBy(res.NextDrainDeadline) // delete the real server when its drain times out
 	}
-	if err != nil {
-		return err
-	}
-	if a.opts.Health != nil {
+	if a.opts.Health != nil && SyncCompleted(err) {
 		a.opts.Health.RecordSync(a.opts.Clock.Now())
 	}
-	return nil
+	return err
 }
 
 // snapshot reads the inputs of a sync from the cache. The objects are not copied: the proxier is

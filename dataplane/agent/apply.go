@@ -46,7 +46,35 @@ func (w *writer) do(op string, fn func() error) {
 
 func (w *writer) result() Result { return Result{Writes: w.writes, Errors: len(w.errs)} }
 
-func (w *writer) err() error { return errors.Join(w.errs...) }
+func (w *writer) err() error {
+	if len(w.errs) == 0 {
+		return nil
+	}
+	return &PartialSyncError{Failed: len(w.errs), Err: errors.Join(w.errs...)}
+}
+
+// PartialSyncError is what Sync returns when it ran to its end but some kernel writes failed:
+// everything else is programmed, and the runner retries the rest with backoff. It is not a sign
+// of a wedged agent (one Service the kernel refuses must not make /healthz fail and the node
+// agent crash-loop), unlike a failed kernel read, which aborts the sync.
+type PartialSyncError struct {
+	Failed int
+	Err    error
+}
+
+func (e *PartialSyncError) Error() string {
+	return fmt.Sprintf("%d kernel writes failed: %v", e.Failed, e.Err)
+}
+
+// Unwrap exposes the individual write errors to errors.Is / errors.As.
+func (e *PartialSyncError) Unwrap() error { return e.Err }
+
+// SyncCompleted reports whether a Sync with this result error ran to its end (possibly with some
+// failed writes): the agent's liveness is measured by completed syncs.
+func SyncCompleted(err error) bool {
+	var partial *PartialSyncError
+	return err == nil || errors.As(err, &partial)
+}
 
 // syncAddresses makes slicelb0 hold exactly want; each added or removed address is one write.
 func (w *writer) syncAddresses(n netif.Interface, want []netip.Addr) {

@@ -9,11 +9,12 @@ import (
 	"k8s.io/utils/clock"
 )
 
-// Health tells whether the agent keeps the kernel in sync. It fails when the last successful sync
+// Health tells whether the agent keeps the kernel in sync. It fails when the last completed sync
 // is older than 2 × the sync period (the agent is wedged: a DaemonSet liveness probe restarts it,
-// which is safe because a restart adopts the kernel state without flushing). Before the first
-// successful sync the same bound counts from the agent's start, so a node whose caches never sync
-// turns unhealthy too.
+// which is safe because a restart adopts the kernel state without flushing). A sync that ran to its
+// end with some failed writes counts as completed (see SyncCompleted): a single Service the kernel
+// refuses must not crash-loop the agent. Before the first completed sync the same bound counts
+// from the agent's start, so a node whose caches never sync turns unhealthy too.
 type Health struct {
 	clock      clock.PassiveClock
 	syncPeriod time.Duration
@@ -31,7 +32,7 @@ func NewHealth(clk clock.PassiveClock, syncPeriod time.Duration) *Health {
 	return &Health{clock: clk, syncPeriod: syncPeriod, started: clk.Now()}
 }
 
-// RecordSync records a successful sync that ended at t.
+// RecordSync records a completed sync that ended at t.
 func (h *Health) RecordSync(t time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

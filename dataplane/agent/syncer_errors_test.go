@@ -89,3 +89,23 @@ func TestSyncNATFailureDoesNotBlockIPVS(t *testing.T) {
 		t.Fatalf("retry %+v: want the nft table written once", res)
 	}
 }
+
+// TestSyncCompleted: write failures leave the sync completed (health stays green while the
+// runner retries); a failed kernel read does not.
+func TestSyncCompleted(t *testing.T) {
+	w := newWorld(t)
+	w.ipvs.FailNext(ipvs.MethodAddRealServer, errInjected, 1)
+	_, err := w.syncer.Sync(context.Background(), baseSnapshot(), t0)
+	var partial *PartialSyncError
+	if !errors.As(err, &partial) || partial.Failed != 1 || !SyncCompleted(err) {
+		t.Fatalf("write failure: %v, want a completed PartialSyncError with 1 failure", err)
+	}
+	w.ipvs.FailNext(ipvs.MethodListVirtualServers, errInjected, 1)
+	_, err = w.syncer.Sync(context.Background(), baseSnapshot(), t0)
+	if err == nil || SyncCompleted(err) {
+		t.Fatalf("read failure: %v, want an incomplete sync", err)
+	}
+	if !SyncCompleted(nil) {
+		t.Fatal("a clean sync is completed")
+	}
+}
