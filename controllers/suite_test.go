@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/slicelb/slicelb/api/v1alpha1"
 	"github.com/slicelb/slicelb/test/utils"
 )
 
@@ -60,7 +61,11 @@ var _ = BeforeSuite(func() {
 	SetDefaultConsistentlyPollingInterval(100 * time.Millisecond)
 
 	By("starting kube-apiserver and etcd with dual-stack Service ranges larger than a /24")
-	testEnv = &envtest.Environment{BinaryAssetsDirectory: assetsDir()}
+	testEnv = &envtest.Environment{
+		BinaryAssetsDirectory: assetsDir(),
+		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+	}
 	testEnv.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", "10.96.0.0/16,fd00:10:96::/112")
 	var err error
 	cfg, err = testEnv.Start()
@@ -69,6 +74,7 @@ var _ = BeforeSuite(func() {
 	// Every core/v1 Endpoints request draws a deprecation warning; they drown the log.
 	cfg.WarningHandler = rest.NoWarnings{}
 
+	Expect(v1alpha1.AddToScheme(scheme.Scheme)).To(Succeed())
 	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme.Scheme})
 	Expect(err).NotTo(HaveOccurred())
 
@@ -89,6 +95,7 @@ var _ = BeforeSuite(func() {
 		MaxEndpointsPerSlice: 100, ServiceSelector: scope, Workers: 4,
 	}, AllControllers)
 	Expect(err).NotTo(HaveOccurred())
+	Expect(NewLoadBalancingPolicyReconciler(mgr).SetupWithManager(mgr)).To(Succeed())
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())
