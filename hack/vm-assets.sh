@@ -64,7 +64,13 @@ work=$(mktemp -d)
 # apt-get download drops privileges to _apt, which must be able to write here.
 chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT
-(cd "$work" && apt-get download "$pkg" >/dev/null)
+# Stale package lists name a version the mirror no longer has: refresh them once and retry.
+if ! (cd "$work" && apt-get download "$pkg" >/dev/null); then
+	log "download failed; refreshing the package lists"
+	apt-get update -qq
+	pkg=$(resolve_kernel_pkg)
+	(cd "$work" && apt-get download "$pkg" >/dev/null)
+fi
 deb=$(ls "$work"/*.deb)
 dpkg-deb -x "$deb" "$work/root"
 
