@@ -87,7 +87,8 @@ type SessionPersistence struct {
 type LoadBalancingPolicySpec struct {
 	// targetRefs are the Services this policy applies to, in the policy's namespace.
 	// A Service targeted by two policies takes the oldest one (ties broken by name); the other is
-	// reported as Conflicted for that Service.
+	// reported as Conflicted for that Service. A policy still applies to the targets it wins when
+	// another of its targets is missing or taken by an older policy.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=16
 	// +kubebuilder:validation:XValidation:rule="self.all(t, self.exists_one(u, u.name == t.name))",message="targetRefs must not name a Service twice"
@@ -105,7 +106,8 @@ type LoadBalancingPolicySpec struct {
 	SessionPersistence *SessionPersistence `json:"sessionPersistence,omitempty"`
 
 	// drainTimeout is how long a removed TCP endpoint keeps its open connections (at weight 0)
-	// before it is deleted; unset uses the node agent's --drain-timeout. At most 24h.
+	// before it is deleted, as a duration such as 30s, 5m or 1h; unset uses the node agent's
+	// --drain-timeout. At most 24h.
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s') && duration(self) <= duration('24h')",message="drainTimeout must be between 0s and 24h"
 	// +optional
 	DrainTimeout *metav1.Duration `json:"drainTimeout,omitempty"`
