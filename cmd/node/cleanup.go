@@ -25,21 +25,27 @@ func runCleanup(ctx context.Context, opts options) error {
 		return err
 	}
 	defer k.close()
+	_, err = cleanup(ctx, k, opts)
+	return err
+}
+
+// cleanup runs the agent's cleanup over the kernel ports k.
+func cleanup(ctx context.Context, k *kernel, opts options) (agent.Result, error) {
 	syncer, err := agent.NewSyncer(agent.SyncerOptions{
 		IPVS: k.ipvs, Netif: k.netif, NAT: k.nat, Conntrack: k.conntrack, NodeName: opts.nodeName,
 	})
 	if err != nil {
-		return err
+		return agent.Result{}, err
 	}
 	vips, err := k.netif.Addresses()
 	if err != nil {
-		return err
+		return agent.Result{}, err
 	}
 	addrs, source := cleanupNodeAddresses(ctx, opts, vips)
 	res, err := syncer.Cleanup(ctx, addrs)
 	ctrl.Log.Info("Cleaned up", "writes", res.Writes, "errors", res.Errors,
 		"nodeAddresses", addrs, "nodeAddressesFrom", source)
-	return err
+	return res, err
 }
 
 // cleanupNodeAddresses returns the addresses whose NodePort-range virtual servers are ours: the
