@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/slicelb/slicelb/test/bench/progress"
+	"github.com/slicelb/slicelb/test/bench/report"
+	"github.com/slicelb/slicelb/test/vm/harness"
+)
+
+// guestResultPrefix matches the guest program's result line.
+const guestResultPrefix = "slicelb-bench-result: "
+
+// guestModules: IPVS with its conntrack dependencies, and dummy for slicelb0.
+var guestModules = []string{"crc32c_generic", "libcrc32c", "nf_defrag_ipv4", "nf_defrag_ipv6", "nf_conntrack", "ip_vs", "ip_vs_rr", "dummy"}
+
+// kubeProxyBaseline says why kube-proxy is not the baseline in the VM.
+const kubeProxyBaseline = "physical floor (writes = size of the diff). kube-proxy v1.37.1 in IPVS mode was not run in the VM: " +
+	"the guest is a single static init in an initramfs with no network device (qemu -nodefaults), so no API server is " +
+	"reachable from it, and it has no iptables/ipset binaries, which kube-proxy's IPVS mode executes; adding a NIC, " +
+	"a userland and the kube-proxy build (6-9 CPU minutes) did not fit in this run's time."
+
+func dataplaneScenario(ctx context.Context, o options, work string, res *report.Results) {
+	n, m := 10000, 10
+	if o.quick {
+		n = 1000
+	}
+	bar := progress.New(os.Stderr, 1)
+	defer bar.Finish()
+	bar.Step(fmt.Sprintf("dataplane: %d virtual servers × %d real servers in the VM", n, m))
+	d, err := runVM(ctx, o, work, n, m, func(line string) { bar.Detail("%s", line) })
+	bar.Done()
+	d.Baseline = kubeProxyBaseline
+	if err != nil {
+		d.Error = err.Error()
+		fmt.Fprintf(os.Stderr, "\ndataplane: %v\n", err)
+	}
+	res.Dataplane = d
+}
+
+func runVM(ctx context.Context, o options, work string, n, m int, say func(string)) (report.DataplaneBench, error) {
+	d := report.DataplaneBench{VirtualServers: n, RealServers: m}
+	if _, err := os.Stat(filepath.Join(o.vmAssets, ".stamp")); err != nil {
+		return d, fmt.Errorf("no VM assets in %s (make vm-assets): %w", o.vmAssets, err)
+	}
+	guestBin := filepath.Join(work, "bench-guest")
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", guestBin, "./test/bench/cmd/slicelb-bench-guest")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := build.CombinedOutput(); err != nil {
+		return d, fmt.Errorf("building the guest: %w\n%s", err, out)
+	}
+	version, err := os.ReadFile(filepath.Join(o.vmAssets, "kernel-version"))
+	if err != nil {
+		return d, err
+	}
+	initrd := filepath.Join(work, "bench-initrd.gz")
+	f, err := os.Create(initrd)
+	if err != nil {
+		return d, err
+	}
+	_, err = harness.Initramfs{Init: guestBin, ModulesDir: filepath.Join(o.vmAssets, "lib", "modules", strings.TrimSpace(string(version))),
+		Modules: guestModules}.Write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return d, fmt.Errorf("writing the initramfs: %w", err)
+	}
+	kernel := filepath.Join(o.vmAssets, "vmlinux")
+	if _, err := os.Stat(kernel); err != nil {
+		kernel = filepath.Join(o.vmAssets, "vmlinuz")
+	}
+	boot := harness.Boot{Kernel: kernel, Initrd: initrd, Args: []string{fmt.Sprintf("-vs=%d", n), fmt.Sprintf("-rs=%d", m)},
+		MemoryMB: 2048, CPUs: 1, Accel: harness.ChooseAccel(), Timeout: 40 * time.Minute}
+	d.Accel = boot.Accel
+	log, runErr := boot.Run(ctx, lineWriter{say: say})
+	if err := os.WriteFile(filepath.Join(work, "bench-vm.log"), []byte(log), 0o644); err != nil {
+		return d, err
+	}
+	for _, line := range strings.Split(log, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), guestResultPrefix); ok {
+			var got report.DataplaneBench
+			if err := json.Unmarshal([]byte(rest), &got); err != nil {
+				return d, fmt.Errorf("the guest's result line: %w", err)
+			}
+			got.Accel = d.Accel
+			if got.Error != "" {
+				return got, fmt.Errorf("in the guest: %s", got.Error)
+			}
+			return got, nil
+		}
+	}
+	return d, fmt.Errorf("the guest printed no result (VM: %v); serial log in %s", runErr, filepath.Join(work, "bench-vm.log"))
+}
+
+// lineWriter shows the guest's lines on the progress bar.
+type lineWriter struct{ say func(string) }
+
+func (w lineWriter) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimSpace(string(p)), "\n") {
+		if l := strings.TrimSpace(line); strings.HasPrefix(l, "slicelb-bench-guest") {
+			w.say(l)
+		}
+	}
+	return len(p), nil
+}
+
+var _ io.Writer = lineWriter{}

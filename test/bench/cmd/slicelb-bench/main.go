@@ -1,0 +1,132 @@
+// Command slicelb-bench runs slicelb and the upstream reference side by side on the same machine,
+// API server build and workload, and writes bench/results.json, bench/RESULTS.md and
+// bench/convergence.png. `make bench` builds what it needs and runs it; --quick is a smoke run.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/klog/v2"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/slicelb/slicelb/test/bench/report"
+)
+
+type options struct {
+	quick                  bool
+	out                    string
+	assets, crdDir         string
+	controllerBin, kcmBin  string
+	vmAssets               string
+	reps                   int
+	skipController, skipVM bool
+	idle                   time.Duration
+}
+
+func main() {
+	var o options
+	flag.BoolVar(&o.quick, "quick", false, "Smoke run: 100 Services × 10 pods, 10 selectorless, one run per contender, 1,000 virtual servers.")
+	flag.StringVar(&o.out, "out", "bench", "Directory for results.json, RESULTS.md and convergence.png.")
+	flag.StringVar(&o.assets, "assets", "bin/k8s/1.37.1", "Directory with etcd and kube-apiserver (KUBEBUILDER_ASSETS).")
+	flag.StringVar(&o.crdDir, "crd-dir", "config/crd/bases", "slicelb's CRDs, installed into each fresh API server.")
+	flag.StringVar(&o.controllerBin, "controller-bin", "bin/slicelb-controller", "The slicelb-controller binary (contender A).")
+	flag.StringVar(&o.kcmBin, "kcm-bin", "bin/k8s/1.37.1/kube-controller-manager", "kube-controller-manager v1.37.1 (contender B).")
+	flag.StringVar(&o.vmAssets, "vm-assets", "bin/vm", "Kernel and modules for the VM (hack/vm-assets.sh).")
+	flag.IntVar(&o.reps, "reps", 0, "Repetitions of each contender (0: 3, or 1 with --quick).")
+	flag.BoolVar(&o.skipController, "skip-controller", false, "Skip the controller scenario.")
+	flag.BoolVar(&o.skipVM, "skip-dataplane", false, "Skip the dataplane scenario in the VM.")
+	flag.DurationVar(&o.idle, "idle", 0, "Idle window with nothing changing (0: 30s, or 10s with --quick).")
+	flag.Parse()
+	// envtest and client-go log through controller-runtime and klog; the progress bar and the
+	// contenders' own log files say what matters.
+	ctrllog.SetLogger(logr.Discard())
+	klog.SetOutput(io.Discard)
+	klog.LogToStderr(false)
+	if o.reps == 0 {
+		o.reps = 3
+		if o.quick {
+			o.reps = 1
+		}
+	}
+	if o.idle == 0 {
+		o.idle = 30 * time.Second
+		if o.quick {
+			o.idle = 10 * time.Second
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "slicelb-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "slicelb-bench-")
+	if err != nil {
+		return err
+	}
+	res := &report.Results{Started: time.Now(), Quick: o.quick, Host: report.Host{CPUs: runtime.NumCPU(), LoadStart: loadAvg()}}
+	if !o.skipController {
+		if err := controllerScenario(ctx, o, work, res); err != nil {
+			return err
+		}
+	}
+	if !o.skipVM {
+		dataplaneScenario(ctx, o, work, res)
+	}
+	res.Finished = time.Now()
+	res.Host.LoadEnd = loadAvg()
+	res.Notes = append(res.Notes, fmt.Sprintf("Contender logs of this run were kept in a temporary directory (%d runs).", len(res.Controller.Runs)))
+	return writeOutputs(o.out, res)
+}
+
+func writeOutputs(dir string, res *report.Results) error {
+	if err := res.WriteJSON(filepath.Join(dir, "results.json")); err != nil {
+		return err
+	}
+	md, err := os.Create(filepath.Join(dir, "RESULTS.md"))
+	if err != nil {
+		return err
+	}
+	if err := report.WriteMarkdown(md, res); err != nil {
+		_ = md.Close()
+		return err
+	}
+	if err := md.Close(); err != nil {
+		return err
+	}
+	if err := writeChart(filepath.Join(dir, "convergence.png"), res); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "wrote %s/results.json, %s/RESULTS.md, %s/convergence.png\n", dir, dir, dir)
+	return nil
+}
+
+// loadAvg is /proc/loadavg's three averages.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

@@ -1,0 +1,60 @@
+package report
+
+import (
+	"bytes"
+	"image/png"
+	"strings"
+	"testing"
+)
+
+func TestMedian(t *testing.T) {
+	for _, c := range []struct {
+		in   []float64
+		want float64
+	}{{nil, 0}, {[]float64{3}, 3}, {[]float64{5, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 2.5}} {
+		if got := Median(c.in); got != c.want {
+			t.Errorf("Median(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+// Summaries take the median of the successful runs only, and the targets table judges from them.
+func TestMarkdownTargets(t *testing.T) {
+	r := &Results{Controller: ControllerBench{Runs: []ControllerRun{
+		{Contender: Slicelb, Setting: OwnDefaults, BulkConvergeSec: 4, WritesTotal: 100, PeakRSSMiB: 30, ReadyToSliceP99Ms: 10},
+		{Contender: Slicelb, Setting: OwnDefaults, Error: "boom", BulkConvergeSec: 1},
+		{Contender: Upstream, Setting: SameBudget, BulkConvergeSec: 10, WritesTotal: 100, PeakRSSMiB: 100, ReadyToSliceP99Ms: 10, IdleWrites: 3},
+	}}}
+	var b bytes.Buffer
+	if err := WriteMarkdown(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, want := range []string{
+		"| API writes ≤ 1.0× upstream (same budget) | 100 / 100 = 1.00× | met |",
+		"| bulk convergence ≤ 0.9× upstream, same QPS budget | 4.00 / 10.00 = 0.40× | met |",
+		"| peak RSS ≤ 0.4× upstream | 30.00 / 100 = 0.30× | met |",
+		"| p99 pod ready → slice ≤ 0.7× upstream | 10.00 / 10.00 = 1.00× | **not met** |",
+		"| 0 writes on an idle window | 0 | met |",
+		"| bulk create ≤ 5 s with slicelb's defaults (1,000 × 20) | 4.00 s | met |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("RESULTS.md lacks %q", want)
+		}
+	}
+}
+
+func TestChartIsAPNG(t *testing.T) {
+	var b bytes.Buffer
+	err := DrawConvergence(&b, "t", []Series{{Label: "a", Points: []Point{{0, 0}, {1.5, 0.5}, {3, 1}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.Bounds().Dx() != chartW || img.Bounds().Dy() != chartH {
+		t.Fatalf("chart is %v", img.Bounds())
+	}
+}
