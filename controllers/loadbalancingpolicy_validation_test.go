@@ -2,6 +2,8 @@ package controllers
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -9,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	"github.com/slicelb/slicelb/api/v1alpha1"
 )
@@ -98,6 +101,15 @@ var _ = Describe("LoadBalancingPolicy validation by the API server", func() {
 			p.Spec.DrainTimeout = &metav1.Duration{Duration: d}
 			Expect(k8sClient.Create(ctx, p)).To(Succeed(), "drainTimeout %s", d)
 		}
+	})
+
+	It("accepts the sample in config/samples", func() {
+		data, err := os.ReadFile(filepath.Join("..", "config", "samples", "networking_v1alpha1_loadbalancingpolicy.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		sample := &v1alpha1.LoadBalancingPolicy{}
+		Expect(yaml.UnmarshalStrict(data, sample)).To(Succeed())
+		sample.Namespace = ns
+		Expect(k8sClient.Create(ctx, sample)).To(Succeed())
 	})
 
 	It("rejects a session persistence timeout outside 1s..24h", func() {
