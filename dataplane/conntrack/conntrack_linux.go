@@ -1,6 +1,7 @@
 package conntrack
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 
@@ -10,6 +11,9 @@ import (
 
 	"github.com/slicelb/slicelb/dataplane/ipvs"
 )
+
+// dumpAttempts bounds the walks over an interrupted conntrack dump.
+const dumpAttempts = 3
 
 // Linux deletes conntrack entries over ctnetlink (the nf_conntrack_netlink module).
 type Linux struct {
@@ -53,10 +57,22 @@ func (l *Linux) ClearUDPCount(vs ipvs.VirtualServerKey, rs netip.AddrPort) (uint
 	if vs.Address.Unmap().Is6() {
 		family = netlink.FAMILY_V6
 	}
-	n, err := l.nl.ConntrackDeleteFilters(netlink.ConntrackTable, netlink.InetFamily(family),
-		Filter{VirtualServer: vs, RealServer: rs})
-	if err != nil {
-		return n, fmt.Errorf("deleting UDP conntrack entries %s -> %s: %w", vs, rs, err)
+	// The conntrack table of a busy node changes all the time, so the dump the deletion walks is
+	// often flagged as interrupted (possibly incomplete). The entries it did see are deleted even
+	// then; walking again catches the rest.
+	var total uint
+	var err error
+	for range dumpAttempts {
+		var n uint
+		n, err = l.nl.ConntrackDeleteFilters(netlink.ConntrackTable, netlink.InetFamily(family),
+			Filter{VirtualServer: vs, RealServer: rs})
+		total += n
+		if !errors.Is(err, netlink.ErrDumpInterrupted) {
+			break
+		}
 	}
-	return n, nil
+	if err != nil {
+		return total, fmt.Errorf("deleting UDP conntrack entries %s -> %s: %w", vs, rs, err)
+	}
+	return total, nil
 }

@@ -98,7 +98,7 @@ func (l *Linux) Addresses() ([]netip.Addr, error) {
 	if err != nil || link == nil {
 		return nil, err
 	}
-	addrs, err := l.nl.AddrList(link, netlink.FAMILY_ALL)
+	addrs, err := l.addrList(link)
 	if err != nil {
 		return nil, fmt.Errorf("listing addresses of %s: %w", l.device, err)
 	}
@@ -112,6 +112,24 @@ func (l *Linux) Addresses() ([]netip.Addr, error) {
 	}
 	slices.SortFunc(out, netip.Addr.Compare)
 	return slices.Compact(out), nil
+}
+
+// dumpAttempts bounds the retries of an interrupted netlink dump.
+const dumpAttempts = 5
+
+// addrList dumps the device's addresses. A dump that raced with an address change comes back
+// flagged as interrupted (NLM_F_DUMP_INTR) and may be incomplete; it is retried, because a VIP
+// missing from the list would look stale to the caller or, worse, unowned.
+func (l *Linux) addrList(link netlink.Link) ([]netlink.Addr, error) {
+	var err error
+	for range dumpAttempts {
+		var addrs []netlink.Addr
+		addrs, err = l.nl.AddrList(link, netlink.FAMILY_ALL)
+		if !errors.Is(err, netlink.ErrDumpInterrupted) {
+			return addrs, err
+		}
+	}
+	return nil, err
 }
 
 // SyncAddresses implements Interface. The device must exist (EnsureDevice).

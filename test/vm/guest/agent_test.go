@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/google/nftables"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -79,11 +80,27 @@ func vsKey(addr string, proto ipvs.Protocol, port uint16) ipvs.VirtualServerKey 
 // no owned virtual server, no slicelb0, no nft table.
 func cleanupAgent() {
 	GinkgoHelper()
-	_, err := startAgent().Cleanup(context.Background(), []netip.Addr{nodeIP})
+	_, err := startAgent().Cleanup(context.Background(), []netip.Addr{nodeIP, nodeIP6})
 	Expect(err).NotTo(HaveOccurred())
 	addrs, err := kernel.netif.Addresses()
 	Expect(err).NotTo(HaveOccurred())
 	Expect(addrs).To(BeEmpty())
+	// The agent's Services use VIPs in these ranges and NodePorts on the node addresses; anything
+	// left there after --cleanup would be a leak (foreign virtual servers live elsewhere).
+	agentRanges := []netip.Prefix{netip.MustParsePrefix("10.96.0.0/24"), netip.MustParsePrefix("10.98.0.0/16"),
+		netip.MustParsePrefix("fd00:96::/64"), netip.PrefixFrom(nodeIP, 32), netip.PrefixFrom(nodeIP6, 128)}
+	for _, e := range table() {
+		for _, p := range agentRanges {
+			Expect(p.Contains(e.VirtualServer.Address)).To(BeFalse(), "--cleanup left %s", e.VirtualServer)
+		}
+	}
+	tables, err := nftables.New(nftables.WithNetNSFd(int(rootNS)))
+	Expect(err).NotTo(HaveOccurred())
+	ts, err := tables.ListTables()
+	Expect(err).NotTo(HaveOccurred())
+	for _, t := range ts {
+		Expect(t.Name).NotTo(Equal(nat.TableName), "--cleanup left an nftables table")
+	}
 }
 
 // split counts n short connections from the client namespace (off the node) to addr.
