@@ -1,0 +1,156 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/slicelb/slicelb/internal/endpoints"
+	"github.com/slicelb/slicelb/test/cluster"
+)
+
+// leaseName is cmd/controller's leader election ID.
+const leaseName = "slicelb-controller.slicelb.io"
+
+// deployedArgs are the container's arguments as the applied manifest gives them, with the listen
+// addresses moved to free loopback ports (several binaries share this host's network) and the
+// given extra flags appended.
+func deployedArgs(c corev1.Container, probePort, metricsPort int, extra ...string) []string {
+	var args []string
+	for _, a := range c.Args {
+		if strings.HasPrefix(a, "--health-probe-bind-address=") || strings.HasPrefix(a, "--metrics-bind-address=") {
+			continue
+		}
+		args = append(args, a)
+	}
+	args = append(args, fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probePort),
+		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", metricsPort))
+	return append(args, extra...)
+}
+
+var _ = Describe("slicelb-controller as its own ServiceAccount", Ordered, func() {
+	var (
+		proc        *cluster.Process
+		kc          cluster.Kubeconfig
+		probePort   int
+		metricsPort int
+	)
+
+	BeforeAll(func(ctx SpecContext) {
+		Expect(ensureDeployed(ctx)).To(Succeed(), deployed.output)
+		var path string
+		path, kc = serviceAccountKubeconfig(ctx, "slicelb-controller")
+		d := &appsv1.Deployment{}
+		Expect(suite.Client.Get(ctx, types.NamespacedName{Namespace: systemNamespace, Name: "slicelb-controller"}, d)).To(Succeed())
+		var err error
+		probePort, err = cluster.FreePort()
+		Expect(err).NotTo(HaveOccurred())
+		metricsPort, err = cluster.FreePort()
+		Expect(err).NotTo(HaveOccurred())
+		// In a pod the Lease namespace comes from the ServiceAccount's mounted namespace file.
+		args := deployedArgs(d.Spec.Template.Spec.Containers[0], probePort, metricsPort,
+			"--leader-election-namespace="+systemNamespace)
+		By("starting slicelb-controller " + strings.Join(args, " "))
+		proc, err = suite.Cluster.StartProcess(cluster.ProcessOptions{
+			Name: "slicelb-controller", Path: suite.Binaries.Controller, Args: args, Env: []string{"KUBECONFIG=" + path},
+		})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() { _ = proc.Stop(15 * time.Second) }) // the last spec checks a clean stop
+	})
+
+	AfterEach(func() {
+		if CurrentSpecReport().Failed() {
+			logs, _ := proc.Logs()
+			AddReportEntry("slicelb-controller log", logs)
+		}
+	})
+
+	It("becomes ready and takes the leader Lease", func(ctx SpecContext) {
+		Eventually(ctx, func() int {
+			failFastOnForbidden(proc)
+			return probe(ctx, fmt.Sprintf("http://127.0.0.1:%d/readyz", probePort))
+		}).Should(Equal(200))
+		lease := &coordinationv1.Lease{}
+		Eventually(ctx, func() *string {
+			_ = suite.Client.Get(ctx, types.NamespacedName{Namespace: systemNamespace, Name: leaseName}, lease)
+			return lease.Spec.HolderIdentity
+		}).Should(HaveValue(Not(BeEmpty())))
+	}, SpecTimeout(2*time.Minute))
+
+	It("writes the Endpoints and EndpointSlice of a Service", func(ctx SpecContext) {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-controller"}}
+		Expect(suite.Client.Create(ctx, ns)).To(Succeed())
+		pod := readyPod(ns.Name, "web-0", "10.244.1.10", map[string]string{"app": "web"})
+		Expect(createPodWithStatus(ctx, pod)).To(Succeed())
+		svc := &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "web"},
+			Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"}, Ports: []corev1.ServicePort{
+				{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080), Protocol: corev1.ProtocolTCP},
+			}},
+		}
+		Expect(suite.Client.Create(ctx, svc)).To(Succeed())
+
+		Eventually(ctx, func(g Gomega) {
+			slices := &discoveryv1.EndpointSliceList{}
+			g.Expect(suite.Client.List(ctx, slices, client.InNamespace(ns.Name),
+				client.MatchingLabels{discoveryv1.LabelServiceName: "web"})).To(Succeed())
+			g.Expect(slices.Items).To(HaveLen(1))
+			s := slices.Items[0]
+			g.Expect(s.Labels).To(HaveKeyWithValue(discoveryv1.LabelManagedBy, endpoints.ManagedByValue))
+			g.Expect(s.Ports).To(ConsistOf(discoveryv1.EndpointPort{
+				Name: ptr.To("http"), Port: ptr.To[int32](8080), Protocol: ptr.To(corev1.ProtocolTCP),
+			}))
+			g.Expect(s.Endpoints).To(HaveLen(1))
+			g.Expect(s.Endpoints[0].Addresses).To(Equal([]string{"10.244.1.10"}))
+			g.Expect(s.Endpoints[0].Conditions.Ready).To(HaveValue(BeTrue()))
+
+			ep := &corev1.Endpoints{} //nolint:staticcheck // core/v1 Endpoints is part of the controller's job
+			g.Expect(suite.Client.Get(ctx, client.ObjectKeyFromObject(svc), ep)).To(Succeed())
+			g.Expect(ep.Subsets).To(HaveLen(1))
+			g.Expect(ep.Subsets[0].Addresses).To(HaveLen(1))
+			g.Expect(ep.Subsets[0].Addresses[0].IP).To(Equal("10.244.1.10"))
+		}).Should(Succeed())
+	}, SpecTimeout(2*time.Minute))
+
+	It("serves metrics to a metrics-reader and refuses anyone else", func(ctx SpecContext) {
+		url := fmt.Sprintf("https://127.0.0.1:%d/metrics", metricsPort)
+		reader, stranger := scraperToken(ctx, "reader", true), scraperToken(ctx, "stranger", false)
+		Eventually(ctx, func(g Gomega) {
+			code, body, err := scrape(ctx, url, reader)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(code).To(Equal(200))
+			g.Expect(body).To(ContainSubstring("endpoint_slice_controller_syncs"))
+		}).Should(Succeed())
+		code, _, err := scrape(ctx, url, stranger)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(code).To(Equal(403))
+	}, SpecTimeout(time.Minute))
+
+	It("cannot read Secrets", func(ctx SpecContext) {
+		expectNoSecretAccess(ctx, "slicelb-controller", kc)
+	}, SpecTimeout(time.Minute))
+
+	It("needed no permission it lacks (no forbidden request in its log) and stops cleanly on SIGTERM", func() {
+		exited, err := proc.Exited()
+		Expect(exited).To(BeFalse(), "slicelb-controller exited: %v", err)
+		logs, err := proc.Logs()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(logs).To(ContainSubstring("Starting"))
+		Expect(forbiddenLines(logs)).To(BeEmpty())
+		Expect(proc.Stop(15 * time.Second)).To(Succeed())
+		_, err = proc.Exited()
+		Expect(err).NotTo(HaveOccurred(), "exit status after SIGTERM")
+	})
+})
