@@ -29,6 +29,7 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 		"the ratios, measured in one run with the contenders alternating, are what the figures are for.\n\n")
 	writeController(&b, r)
 	writeDataplane(&b, r)
+	b.WriteString(method)
 	if len(r.Notes) > 0 {
 		b.WriteString("## Notes\n\n")
 		for _, n := range r.Notes {
@@ -38,6 +39,32 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// method says how each figure is measured.
+const method = `## How the figures are measured
+
+- **Convergence**: from the harness's first write of the phase until the moment after which every expected object
+  matched for 1 s without interruption, judged on every watch event: each Service's EndpointSlices (all slices
+  labelled with its name, addresses deduplicated, counted by the ready condition) and its Endpoints (addresses and
+  notReadyAddresses). The bulk figure includes the harness's own writing time (20,000 pod creates + 20,000 status
+  writes at full size); the "after the harness's last write" row is the controller's lag alone.
+- **pod ready → slice**: from the moment the harness sends a pod's status PATCH (Ready=False) until a watch event shows
+  that pod's address not ready in an EndpointSlice; p50/p99 over every flipped pod. The flip is rolling, paced at a
+  fixed rate (200 pods/s; 50/s with --quick).
+- **API writes**: the API server's own apiserver_request_total (POST/PUT/PATCH/DELETE) before and after each phase,
+  minus the harness's writes (counted by its client), minus resources only kube-apiserver itself writes (leases:
+  its identity heartbeat; ipaddresses/servicecidrs: its ClusterIP allocator). Neither contender elects a leader.
+  The idle window follows the last phase with nothing changing.
+- **Peak RSS** is VmHWM of the contender's process; **CPU seconds** are utime+stime from /proc/PID/stat between
+  "ready" (a canary Service got its slice and Endpoints) and the end of the idle window.
+- Each run has its own fresh etcd + kube-apiserver (envtest, v1.37.1, --service-cluster-ip-range=10.96.0.0/16).
+  kube-controller-manager runs with --controllers=endpoints-controller,endpointslice-controller,endpointslice-mirroring-controller
+  --leader-elect=false --use-service-account-credentials=false --secure-port=0; slicelb-controller with its defaults
+  (all three controllers, probes and metrics ports off).
+- Dataplane: the guest is the VM init itself running the agent's Syncer (the same code as slicelb-node, minus the
+  informers) over the kernel's IPVS; reads and writes are counted by a wrapper around the netlink handle.
+
+`
 
 func writeController(b *strings.Builder, r *Results) {
 	c := r.Controller

@@ -20,7 +20,9 @@ const (
 	upstreamQPS, upstreamBurst = 20, 30
 )
 
-func controllerScenario(ctx context.Context, o options, work string, res *report.Results) error {
+// controllerScenario runs every rep; checkpoint is called after each run so that the results so
+// far are on disk even if the benchmark is stopped.
+func controllerScenario(ctx context.Context, o options, work string, res *report.Results, checkpoint func()) error {
 	for _, p := range []string{o.controllerBin, o.kcmBin, filepath.Join(o.assets, "kube-apiserver"), filepath.Join(o.assets, "etcd")} {
 		if _, err := os.Stat(p); err != nil {
 			return fmt.Errorf("missing %s (make bench builds it): %w", p, err)
@@ -48,9 +50,9 @@ func controllerScenario(ctx context.Context, o options, work string, res *report
 	}
 	bar := progress.New(os.Stderr, o.reps*len(contenders))
 	defer bar.Finish()
-	for rep := 1; rep <= o.reps; rep++ {
+	for rep := o.firstRep; rep < o.firstRep+o.reps; rep++ {
 		for _, k := range contenders {
-			label := fmt.Sprintf("controller rep %d/%d: %s (%s, QPS %g)", rep, o.reps, k.c.Name, k.setting, k.c.QPS)
+			label := fmt.Sprintf("controller rep %d: %s (%s, QPS %g)", rep, k.c.Name, k.setting, k.c.QPS)
 			bar.Step(label)
 			run, err := ctrlbench.Run(ctx, ctrlbench.Config{
 				Assets: o.assets, CRDDir: o.crdDir, WorkDir: work, Size: size, Contender: k.c, Rep: rep, Setting: k.setting,
@@ -59,6 +61,7 @@ func controllerScenario(ctx context.Context, o options, work string, res *report
 			})
 			res.Controller.Runs = append(res.Controller.Runs, run)
 			bar.Done()
+			checkpoint()
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "\n%s: %v\n", label, err)
 				if ctx.Err() != nil {

@@ -5,10 +5,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -31,6 +33,9 @@ type options struct {
 	vmAssets               string
 	reps                   int
 	skipController, skipVM bool
+	renderOnly             bool
+	controllerFrom         string
+	firstRep               int
 	idle                   time.Duration
 }
 
@@ -46,6 +51,9 @@ func main() {
 	flag.IntVar(&o.reps, "reps", 0, "Repetitions of each contender (0: 3, or 1 with --quick).")
 	flag.BoolVar(&o.skipController, "skip-controller", false, "Skip the controller scenario.")
 	flag.BoolVar(&o.skipVM, "skip-dataplane", false, "Skip the dataplane scenario in the VM.")
+	flag.StringVar(&o.controllerFrom, "controller-from", "", "Comma-separated results.json files of earlier invocations whose controller runs are included (before this run's).")
+	flag.IntVar(&o.firstRep, "first-rep", 1, "Number of this invocation's first repetition (when adding to --controller-from runs).")
+	flag.BoolVar(&o.renderOnly, "render-only", false, "Only re-render RESULTS.md and convergence.png from OUT/results.json.")
 	flag.DurationVar(&o.idle, "idle", 0, "Idle window with nothing changing (0: 30s, or 10s with --quick).")
 	flag.Parse()
 	// envtest and client-go log through controller-runtime and klog; the progress bar and the
@@ -77,13 +85,38 @@ func run(ctx context.Context, o options) error {
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
+	if o.renderOnly {
+		b, err := os.ReadFile(filepath.Join(o.out, "results.json"))
+		if err != nil {
+			return err
+		}
+		var res report.Results
+		if err := json.Unmarshal(b, &res); err != nil {
+			return err
+		}
+		return writeOutputs(o.out, &res)
+	}
 	work, err := os.MkdirTemp("", "slicelb-bench-")
 	if err != nil {
 		return err
 	}
 	res := &report.Results{Started: time.Now(), Quick: o.quick, Host: report.Host{CPUs: runtime.NumCPU(), LoadStart: loadAvg()}}
+	if rev, err := exec.CommandContext(ctx, "git", "describe", "--always", "--dirty").Output(); err == nil {
+		res.Notes = append(res.Notes, "slicelb built from commit "+strings.TrimSpace(string(rev))+
+			" (\"-dirty\": with uncommitted changes of the shared working tree).")
+	}
+	if err := loadControllerRuns(o.controllerFrom, res); err != nil {
+		return err
+	}
+	checkpoint := func() {
+		res.Finished = time.Now()
+		res.Host.LoadEnd = loadAvg()
+		if err := writeOutputs(o.out, res); err != nil {
+			fmt.Fprintln(os.Stderr, "\nwriting partial results:", err)
+		}
+	}
 	if !o.skipController {
-		if err := controllerScenario(ctx, o, work, res); err != nil {
+		if err := controllerScenario(ctx, o, work, res, checkpoint); err != nil {
 			return err
 		}
 	}
@@ -92,8 +125,11 @@ func run(ctx context.Context, o options) error {
 	}
 	res.Finished = time.Now()
 	res.Host.LoadEnd = loadAvg()
-	res.Notes = append(res.Notes, fmt.Sprintf("Contender logs of this run were kept in a temporary directory (%d runs).", len(res.Controller.Runs)))
-	return writeOutputs(o.out, res)
+	if err := writeOutputs(o.out, res); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "wrote %s/results.json, %s/RESULTS.md, %s/convergence.png (contender logs and the VM log: %s)\n", o.out, o.out, o.out, work)
+	return nil
 }
 
 func writeOutputs(dir string, res *report.Results) error {
@@ -114,7 +150,6 @@ func writeOutputs(dir string, res *report.Results) error {
 	if err := writeChart(filepath.Join(dir, "convergence.png"), res); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "wrote %s/results.json, %s/RESULTS.md, %s/convergence.png\n", dir, dir, dir)
 	return nil
 }
 
@@ -129,4 +164,29 @@ func loadAvg() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// loadControllerRuns appends the controller runs (and takes the workload) of earlier results files.
+func loadControllerRuns(files string, res *report.Results) error {
+	if files == "" {
+		return nil
+	}
+	for _, path := range strings.Split(files, ",") {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		var prev report.Results
+		if err := json.Unmarshal(b, &prev); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		res.Controller.Workload, res.Controller.FloorWrites = prev.Controller.Workload, prev.Controller.FloorWrites
+		res.Controller.Runs = append(res.Controller.Runs, prev.Controller.Runs...)
+		if prev.Started.Before(res.Started) {
+			res.Started, res.Host.LoadStart = prev.Started, prev.Host.LoadStart
+		}
+		res.Notes = append(res.Notes, fmt.Sprintf("Includes %d controller runs from an earlier invocation (started %s UTC).",
+			len(prev.Controller.Runs), prev.Started.UTC().Format("15:04")))
+	}
+	return nil
 }
