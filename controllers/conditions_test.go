@@ -105,6 +105,7 @@ var _ = Describe("Endpoint conditions", func() {
 		createPod(ns, podSpec{name: "a", app: "web", ips: []string{"10.1.0.1"}, ready: true})
 		noIP := createPod(ns, podSpec{name: "n", app: "web", ready: true})
 		Eventually(endpointsView(ns, "web")).Should(Equal([]string{"ready=[10.1.0.1] notReady=[] ports=[http/TCP/8080]"}))
+		Eventually(slicesView(ns, "web", ours)).Should(Equal([]string{"IPv4 ports=[http/TCP/8080] eps=[10.1.0.1(rs-)]"}))
 		Consistently(slicesView(ns, "web", ours)).Should(Equal([]string{"IPv4 ports=[http/TCP/8080] eps=[10.1.0.1(rs-)]"}))
 
 		setPodStatus(noIP, []string{"10.1.0.3"}, true, "")

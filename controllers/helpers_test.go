@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -293,4 +294,15 @@ func nsWrites(ns string, mark int, resource ...string) []string {
 		out = append(out, r.Method+" "+r.Path)
 	}
 	return out
+}
+
+// waitQuiet waits until the manager has written nothing in ns for a second: the echoes
+// of its own writes have been reconciled and the asynchronous events are out.
+func waitQuiet(ns string) {
+	GinkgoHelper()
+	Eventually(func() []string {
+		mark := writes.Mark()
+		time.Sleep(time.Second)
+		return nsWrites(ns, mark)
+	}).Should(BeEmpty())
 }

@@ -139,7 +139,7 @@ var _ = Describe("Ownership and coexistence", func() {
 		Expect(k8sClient.Update(ctx, svc)).To(Succeed())
 		Eventually(endpointsView(ns, "api")).Should(ConsistOf(ContainSubstring("not found")))
 		Eventually(slicesView(ns, "api", ours)).Should(BeEmpty())
-		Expect(eventsWithReason(ns, ReasonRemovedOrphans)()).To(HaveLen(2))
+		Eventually(eventsWithReason(ns, ReasonRemovedOrphans)).Should(HaveLen(2))
 	})
 
 	It("never overwrites Endpoints another writer manages: a Warning event and a metric instead", func() {

@@ -3,7 +3,6 @@ package controllers
 import (
 	"fmt"
 	"slices"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -87,6 +86,9 @@ var _ = Describe("Scale and write economy", func() {
 		Expect(k8sClient.Create(ctx, service(ns, "web", "web", http))).To(Succeed())
 		Eventually(func() []int { return slices.Sorted(slices.Values(sliceSizes(ns, "web")())) }).Should(Equal([]int{50, 100, 100}))
 
+		Eventually(func() int { n, _ := endpointsAddressCount(ns, "web")(); return n }).Should(Equal(250))
+		waitQuiet(ns)
+
 		By("making one pod unready")
 		mark := writes.Mark()
 		pod := &corev1.Pod{}
@@ -115,12 +117,7 @@ var _ = Describe("Scale and write economy", func() {
 		Eventually(eventsWithReason(ns, endpoints.ReasonPortNotFound)).Should(ConsistOf(
 			ContainSubstring(`no container port named "metrics"`), ContainSubstring(`no container port named "metrics"`)),
 			"one event per controller")
-		// Let the echoes of our own writes (their watch events) be reconciled first.
-		Eventually(func() []string {
-			m := writes.Mark()
-			time.Sleep(time.Second)
-			return nsWrites(ns, m)
-		}).Should(BeEmpty())
+		waitQuiet(ns)
 
 		By("touching the Services and reconciling every controller directly")
 		mark := writes.Mark()

@@ -19,6 +19,9 @@ var _ = Describe("Node zones", func() {
 			"IPv4 ports=[http/TCP/8080] eps=[10.1.0.1(rs-)@" + node.Name + "/zone-a]",
 		}))
 
+		Eventually(endpointsView(ns, "web")).Should(HaveLen(1))
+		waitQuiet(ns)
+
 		By("updating something else on the Node: no write")
 		mark := writes.Mark()
 		node.Labels["unrelated"] = "x"
