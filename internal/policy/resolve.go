@@ -63,9 +63,11 @@ func Older(a, b *v1alpha1.LoadBalancingPolicy) bool {
 	return a.Namespace < b.Namespace
 }
 
-// Overrides returns Resolve(policies, exists).Overrides: what the node agent programs.
+// Overrides returns Resolve(policies, exists).Overrides: what the node agent programs. It skips
+// the conditions (and their messages), which the agent does not need on every sync.
 func Overrides(policies []*v1alpha1.LoadBalancingPolicy, exists ServiceExists) map[types.NamespacedName]Override {
-	return Resolve(policies, exists).Overrides
+	_, winners := resolveWinners(policies)
+	return overridesOf(winners, exists)
 }
 
 // Resolve decides the winner of every targeted Service and the Accepted condition of every policy.
@@ -74,8 +76,24 @@ func Overrides(policies []*v1alpha1.LoadBalancingPolicy, exists ServiceExists) m
 // not depend on the order of policies.
 func Resolve(policies []*v1alpha1.LoadBalancingPolicy, exists ServiceExists) Result {
 	if exists == nil {
-		exists = func(types.NamespacedName) bool { return true }
+		exists = everyServiceExists
 	}
+	unique, winners := resolveWinners(policies)
+	res := Result{
+		Accepted:  make(map[types.NamespacedName]metav1.Condition, len(unique)),
+		Overrides: overridesOf(winners, exists),
+	}
+	for _, p := range unique {
+		res.Accepted[keyOf(p)] = acceptedCondition(p, winners, exists)
+	}
+	return res
+}
+
+func everyServiceExists(types.NamespacedName) bool { return true }
+
+// resolveWinners returns the policies that count and the winner of every targeted Service.
+func resolveWinners(policies []*v1alpha1.LoadBalancingPolicy) ([]*v1alpha1.LoadBalancingPolicy,
+	map[types.NamespacedName]*v1alpha1.LoadBalancingPolicy) {
 	unique := uniquePolicies(policies)
 	winners := make(map[types.NamespacedName]*v1alpha1.LoadBalancingPolicy)
 	for _, p := range unique {
@@ -86,19 +104,21 @@ func Resolve(policies []*v1alpha1.LoadBalancingPolicy, exists ServiceExists) Res
 			}
 		}
 	}
-	res := Result{
-		Accepted:  make(map[types.NamespacedName]metav1.Condition, len(unique)),
-		Overrides: make(map[types.NamespacedName]Override, len(winners)),
+	return unique, winners
+}
+
+// overridesOf takes the override of every existing Service from its winner.
+func overridesOf(winners map[types.NamespacedName]*v1alpha1.LoadBalancingPolicy, exists ServiceExists) map[types.NamespacedName]Override {
+	if exists == nil {
+		exists = everyServiceExists
 	}
+	out := make(map[types.NamespacedName]Override, len(winners))
 	for svc, w := range winners {
 		if exists(svc) {
-			res.Overrides[svc] = overrideOf(w)
+			out[svc] = overrideOf(w)
 		}
 	}
-	for _, p := range unique {
-		res.Accepted[keyOf(p)] = acceptedCondition(p, winners, exists)
-	}
-	return res
+	return out
 }
 
 // uniquePolicies drops nil entries and repeated keys, keeping the first.
