@@ -14,5 +14,7 @@
 // The serial log of the last run is saved as VM_ASSETS/last-run.log; its "slicelb-vm-measure:" lines
 // (split counts, connections lost, …) are also logged by TestVM (visible with go test -v).
 //
-// A machine that cannot run the VM fails this test loudly; it never skips.
+// A machine that cannot run the VM fails this test loudly; it never skips. If the kernel dies before
+// it starts the guest (KVM that cannot run it, early-boot trouble on a starved emulated CPU), the VM
+// is booted once more with TCG, and the test log says so.
 package vm

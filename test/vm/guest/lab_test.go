@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+	crlog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/slicelb/slicelb/dataplane/netif"
 	"github.com/slicelb/slicelb/test/vm/netlab"
@@ -27,6 +28,8 @@ var (
 )
 
 var _ = BeforeSuite(func() {
+	// The agent logs through controller-runtime's logger: into the spec's output, not a warning.
+	crlog.SetLogger(GinkgoLogr)
 	// A node routes between its pods and the outside; the agent sets this too, but the lab's own
 	// direct checks below must not depend on the agent.
 	Expect(os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1\n"), 0o644)).To(Succeed())
