@@ -62,7 +62,8 @@ func fuzzInput(data []byte) ([]*v1alpha1.LoadBalancingPolicy, []types.Namespaced
 
 // FuzzResolve checks the resolver's invariants on arbitrary inputs: no panic; every existing
 // targeted Service has exactly one override, from the oldest policy targeting it; the Accepted
-// condition of each policy agrees with the overrides; the result does not depend on input order.
+// condition of each policy agrees with the overrides; Overrides (the agent's entry point) equals
+// Resolve's overrides; the result does not depend on input order.
 func FuzzResolve(f *testing.F) {
 	f.Add([]byte{0xff, 0x01, 0, 1, 0x01, 0x02, 0, 1, 0x01})                   // two policies on one Service
 	f.Add([]byte{0x0f, 0x01, 3, 1, 0x03, 0x02, 3, 2, 0x06, 0x83, 1, 9, 0x0f}) // ties, two namespaces
@@ -78,6 +79,9 @@ func FuzzResolve(f *testing.F) {
 		}
 		if len(got.Accepted) != len(policies) {
 			t.Fatalf("%d conditions for %d policies", len(got.Accepted), len(policies))
+		}
+		if o := Overrides(policies, exists); !reflect.DeepEqual(o, got.Overrides) {
+			t.Fatalf("Overrides disagrees with Resolve:\n got: %s\nwant: %s", render(Result{Overrides: o}), render(Result{Overrides: got.Overrides}))
 		}
 		reversed := slices.Clone(policies)
 		slices.Reverse(reversed)
