@@ -306,3 +306,5 @@ func waitQuiet(ns string) {
 		return nsWrites(ns, mark)
 	}).Should(BeEmpty())
 }
+
+func clientKey(ns, name string) client.ObjectKey { return client.ObjectKey{Namespace: ns, Name: name} }
