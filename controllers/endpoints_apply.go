@@ -51,9 +51,6 @@ func (r *EndpointsReconciler) write(ctx context.Context, svc *corev1.Service, ex
 // Endpoints of a deleted Service whoever wrote it, and leaves them behind in the other two
 // cases (kubernetes#91072); slicelb removes exactly what it wrote, in all three.
 func (r *EndpointsReconciler) removeOurs(ctx context.Context, svc *corev1.Service, existing *corev1.Endpoints) error {
-	if svc == nil && existing != nil {
-		r.notices.forget(client.ObjectKeyFromObject(existing))
-	}
 	if existing == nil || existing.Labels[endpoints.LabelEndpointsManagedBy] != endpoints.ManagedByValue {
 		return nil
 	}

@@ -74,6 +74,9 @@ func (r *EndpointsReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	if r.tracker.Stale(req.NamespacedName, endpointsVersion(existing)) {
 		return staleResult(controllerEndpoint), nil
 	}
+	if svc == nil {
+		r.notices.forget(req.NamespacedName)
+	}
 	if !selectsPods(svc) {
 		// Service gone, selectorless or ExternalName: only an object of ours is removed;
 		// a selectorless Service's Endpoints is the user's and stays untouched.

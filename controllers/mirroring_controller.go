@@ -63,8 +63,8 @@ func (r *EndpointSliceMirroringReconciler) init() {
 }
 
 // Reconcile brings the mirrored slices of one Endpoints object to their planned state.
-// The planner decides everything else: no Service, a selector, no Endpoints or
-// skip-mirror all yield a plan that removes our mirrored slices.
+// The planner decides everything else: no Service, a selector, no Endpoints, skip-mirror
+// or our own (selector-derived) Endpoints all yield a plan that removes our mirrored slices.
 func (r *EndpointSliceMirroringReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	r.init()
 	svc, err := getService(ctx, r.Reader, req.NamespacedName)

@@ -117,6 +117,7 @@ var _ = Describe("Ownership and coexistence", func() {
 		Eventually(slicesView(ns, "api", ours)).Should(HaveLen(1))
 
 		By("removing web's selector")
+		mark := writes.Mark()
 		svc := &corev1.Service{}
 		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, svc)).To(Succeed())
 		svc.Spec.Selector = nil
@@ -124,6 +125,8 @@ var _ = Describe("Ownership and coexistence", func() {
 		Eventually(endpointsView(ns, "web")).Should(ConsistOf(ContainSubstring("not found")))
 		Eventually(slicesView(ns, "web", ours)).Should(BeEmpty())
 		Expect(resourceVersionOf(theirSlice)()).To(Equal(theirSlice.ResourceVersion), "another controller's slice stays")
+		Expect(nsWrites(ns, mark, "endpointslices")).NotTo(ContainElement(HavePrefix("POST ")),
+			"our own Endpoints, on its way out, was never mirrored")
 
 		By("the user now writes web's Endpoints: untouched and mirrored")
 		ep := handEndpoints(ns, "web", nil)
