@@ -167,6 +167,28 @@ var _ = Describe("Ownership and coexistence", func() {
 		Expect(eventsWithReason(ns, ReasonForeignEndpoints)()).To(HaveLen(1))
 	})
 
+	It("restores its Endpoints and slices when someone deletes or edits them", func() {
+		Expect(k8sClient.Create(ctx, service(ns, "web", "web", http))).To(Succeed())
+		createPod(ns, podSpec{name: "a", app: "web", ips: []string{"10.1.0.1"}, ready: true})
+		want := []string{"ready=[10.1.0.1] notReady=[] ports=[http/TCP/8080]"}
+		wantSlices := []string{"IPv4 ports=[http/TCP/8080] eps=[10.1.0.1(rs-)]"}
+		Eventually(endpointsView(ns, "web")).Should(Equal(want))
+		Eventually(slicesView(ns, "web", ours)).Should(Equal(wantSlices))
+
+		ep := &corev1.Endpoints{}
+		Expect(k8sClient.Get(ctx, clientKey(ns, "web"), ep)).To(Succeed())
+		Expect(k8sClient.Delete(ctx, ep)).To(Succeed())
+		slice := listSlicesOf(ns, "web", ours)[0]
+		slice.Endpoints[0].Addresses = []string{"10.9.9.9"}
+		Expect(k8sClient.Update(ctx, &slice)).To(Succeed())
+		Eventually(endpointsView(ns, "web")).Should(Equal(want))
+		Eventually(slicesView(ns, "web", ours)).Should(Equal(wantSlices))
+
+		slice = listSlicesOf(ns, "web", ours)[0]
+		Expect(k8sClient.Delete(ctx, &slice)).To(Succeed())
+		Eventually(slicesView(ns, "web", ours)).Should(Equal(wantSlices))
+	})
+
 	It("adopts an unlabelled Endpoints object of a selector Service, as upstream does", func() {
 		Expect(k8sClient.Create(ctx, handEndpoints(ns, "web", nil))).To(Succeed())
 		Expect(k8sClient.Create(ctx, service(ns, "web", "web", http))).To(Succeed())
