@@ -54,6 +54,11 @@ func KustomizeBuild(ctx context.Context, kustomize, dir string) ([]*unstructured
 // applies to be established before the next object, which may be a custom resource. It returns
 // a kubectl-like line per object.
 func ServerSideApply(ctx context.Context, cfg *rest.Config, fieldManager string, objs []*unstructured.Unstructured) (string, error) {
+	var log bytes.Buffer
+	// API server warnings (e.g. PodSecurity's "would violate" for the node DaemonSet) go into the
+	// returned log, as kubectl prints them, instead of client-go's stderr.
+	cfg = rest.CopyConfig(cfg)
+	cfg.WarningHandler = warningLog{&log}
 	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return "", err
@@ -63,7 +68,6 @@ func ServerSideApply(ctx context.Context, cfg *rest.Config, fieldManager string,
 	if err != nil {
 		return "", err
 	}
-	var log bytes.Buffer
 	for _, u := range objs {
 		gvk := u.GroupVersionKind()
 		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
@@ -104,4 +108,11 @@ func waitEstablished(ctx context.Context, dyn dynamic.Interface, name string) er
 		}
 		return false, nil
 	})
+}
+
+// warningLog writes API server warnings as "Warning: ..." lines.
+type warningLog struct{ w io.Writer }
+
+func (l warningLog) HandleWarningHeader(_ int, _ string, text string) {
+	_, _ = fmt.Fprintf(l.w, "Warning: %s\n", text)
 }

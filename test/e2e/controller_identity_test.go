@@ -1,13 +1,11 @@
 package e2e
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	appsv1 "k8s.io/api/apps/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -24,49 +22,19 @@ import (
 // leaseName is cmd/controller's leader election ID.
 const leaseName = "slicelb-controller.slicelb.io"
 
-// deployedArgs are the container's arguments as the applied manifest gives them, with the listen
-// addresses moved to free loopback ports (several binaries share this host's network) and the
-// given extra flags appended.
-func deployedArgs(c corev1.Container, probePort, metricsPort int, extra ...string) []string {
-	var args []string
-	for _, a := range c.Args {
-		if strings.HasPrefix(a, "--health-probe-bind-address=") || strings.HasPrefix(a, "--metrics-bind-address=") {
-			continue
-		}
-		args = append(args, a)
-	}
-	args = append(args, fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probePort),
-		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", metricsPort))
-	return append(args, extra...)
-}
-
 var _ = Describe("slicelb-controller as its own ServiceAccount", Ordered, func() {
 	var (
-		proc        *cluster.Process
-		kc          cluster.Kubeconfig
-		probePort   int
-		metricsPort int
+		proc *cluster.Binary
+		kc   cluster.Kubeconfig
 	)
 
 	BeforeAll(func(ctx SpecContext) {
 		Expect(ensureDeployed(ctx)).To(Succeed(), deployed.output)
-		var path string
-		path, kc = serviceAccountKubeconfig(ctx, "slicelb-controller")
-		d := &appsv1.Deployment{}
-		Expect(suite.Client.Get(ctx, types.NamespacedName{Namespace: systemNamespace, Name: "slicelb-controller"}, d)).To(Succeed())
 		var err error
-		probePort, err = cluster.FreePort()
+		proc, err = suite.Cluster.StartController(ctx, suite.Binaries.Controller)
 		Expect(err).NotTo(HaveOccurred())
-		metricsPort, err = cluster.FreePort()
-		Expect(err).NotTo(HaveOccurred())
-		// In a pod the Lease namespace comes from the ServiceAccount's mounted namespace file.
-		args := deployedArgs(d.Spec.Template.Spec.Containers[0], probePort, metricsPort,
-			"--leader-election-namespace="+systemNamespace)
-		By("starting slicelb-controller " + strings.Join(args, " "))
-		proc, err = suite.Cluster.StartProcess(cluster.ProcessOptions{
-			Name: "slicelb-controller", Path: suite.Binaries.Controller, Args: args, Env: []string{"KUBECONFIG=" + path},
-		})
-		Expect(err).NotTo(HaveOccurred())
+		kc = proc.Kubeconfig
+		By("started slicelb-controller " + strings.Join(proc.Args, " "))
 		DeferCleanup(func() { _ = proc.Stop(15 * time.Second) }) // the last spec checks a clean stop
 	})
 
@@ -79,8 +47,8 @@ var _ = Describe("slicelb-controller as its own ServiceAccount", Ordered, func()
 
 	It("becomes ready and takes the leader Lease", func(ctx SpecContext) {
 		Eventually(ctx, func() int {
-			failFastOnForbidden(proc)
-			return probe(ctx, fmt.Sprintf("http://127.0.0.1:%d/readyz", probePort))
+			failFastOnForbidden(proc.Process)
+			return probe(ctx, proc.ReadyzURL())
 		}).Should(Equal(200))
 		lease := &coordinationv1.Lease{}
 		Eventually(ctx, func() *string {
@@ -125,7 +93,7 @@ var _ = Describe("slicelb-controller as its own ServiceAccount", Ordered, func()
 	}, SpecTimeout(2*time.Minute))
 
 	It("serves metrics to a metrics-reader and refuses anyone else", func(ctx SpecContext) {
-		url := fmt.Sprintf("https://127.0.0.1:%d/metrics", metricsPort)
+		url := proc.MetricsURL()
 		reader, stranger := scraperToken(ctx, "reader", true), scraperToken(ctx, "stranger", false)
 		Eventually(ctx, func(g Gomega) {
 			code, body, err := scrape(ctx, url, reader)
