@@ -15,7 +15,7 @@ var _ = Describe("Write failures", func() {
 		ns := newNamespace()
 		By("a ResourceQuota that admits no Endpoints and no EndpointSlices")
 		hard := corev1.ResourceList{
-			"count/endpoints":                         resource.MustParse("0"),
+			"count/endpoints":                       resource.MustParse("0"),
 			"count/endpointslices.discovery.k8s.io": resource.MustParse("0"),
 		}
 		quota := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "none"}, Spec: corev1.ResourceQuotaSpec{Hard: hard}}
