@@ -9,12 +9,14 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/slicelb/slicelb/api/v1alpha1"
 	"github.com/slicelb/slicelb/internal/endpoints"
 	"github.com/slicelb/slicelb/test/cluster"
 )
@@ -90,6 +92,67 @@ var _ = Describe("slicelb-controller as its own ServiceAccount", Ordered, func()
 			g.Expect(ep.Subsets[0].Addresses).To(HaveLen(1))
 			g.Expect(ep.Subsets[0].Addresses[0].IP).To(Equal("10.244.1.10"))
 		}).Should(Succeed())
+	}, SpecTimeout(2*time.Minute))
+
+	It("mirrors hand-written Endpoints, records events and accepts a LoadBalancingPolicy", func(ctx SpecContext) {
+		ns := "e2e-controller"
+		By("a selectorless Service with hand-written Endpoints: mirrored into an EndpointSlice")
+		legacy := &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "legacy"},
+			Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80, Protocol: corev1.ProtocolTCP}}},
+		}
+		Expect(suite.Client.Create(ctx, legacy)).To(Succeed())
+		Expect(suite.Client.Create(ctx, &corev1.Endpoints{ //nolint:staticcheck // hand-written Endpoints are what mirroring reads
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "legacy"},
+			Subsets: []corev1.EndpointSubset{{ //nolint:staticcheck // see above
+				Addresses: []corev1.EndpointAddress{{IP: "10.244.9.9"}},       //nolint:staticcheck // see above
+				Ports:     []corev1.EndpointPort{{Port: 80, Protocol: "TCP"}}, //nolint:staticcheck // see above
+			}},
+		})).To(Succeed())
+		Eventually(ctx, func(g Gomega) {
+			slices := &discoveryv1.EndpointSliceList{}
+			g.Expect(suite.Client.List(ctx, slices, client.InNamespace(ns), client.MatchingLabels{
+				discoveryv1.LabelServiceName: "legacy", discoveryv1.LabelManagedBy: endpoints.MirrorManagedByValue,
+			})).To(Succeed())
+			g.Expect(slices.Items).To(HaveLen(1))
+			g.Expect(slices.Items[0].Endpoints).To(HaveLen(1))
+			g.Expect(slices.Items[0].Endpoints[0].Addresses).To(Equal([]string{"10.244.9.9"}))
+		}).Should(Succeed())
+
+		By("a named target port no pod declares: reported as an event on the Service")
+		named := &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "named"},
+			Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"}, Ports: []corev1.ServicePort{
+				{Name: "http", Port: 80, TargetPort: intstr.FromString("no-such-port"), Protocol: corev1.ProtocolTCP},
+			}},
+		}
+		Expect(suite.Client.Create(ctx, named)).To(Succeed())
+		Eventually(ctx, func() []string {
+			evs := &eventsv1.EventList{}
+			_ = suite.Client.List(ctx, evs, client.InNamespace(ns))
+			var reasons []string
+			for _, e := range evs.Items {
+				if e.Regarding.Name == "named" {
+					reasons = append(reasons, e.Reason)
+				}
+			}
+			return reasons
+		}).Should(ContainElement(endpoints.ReasonPortNotFound))
+
+		By("a LoadBalancingPolicy for Service web: its status says Accepted")
+		policy := &v1alpha1.LoadBalancingPolicy{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web-sh"},
+			Spec: v1alpha1.LoadBalancingPolicySpec{
+				TargetRefs: []v1alpha1.LocalServiceReference{{Name: "web"}}, Scheduler: v1alpha1.SchedulerSourceHashing,
+			},
+		}
+		Expect(suite.Client.Create(ctx, policy)).To(Succeed())
+		Eventually(ctx, func() []metav1.Condition {
+			_ = suite.Client.Get(ctx, client.ObjectKeyFromObject(policy), policy)
+			return policy.Status.Conditions
+		}).Should(ContainElement(And(
+			HaveField("Type", "Accepted"), HaveField("Status", metav1.ConditionTrue),
+		)))
 	}, SpecTimeout(2*time.Minute))
 
 	It("serves metrics to a metrics-reader and refuses anyone else", func(ctx SpecContext) {

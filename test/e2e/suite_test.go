@@ -88,11 +88,25 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	Eventually(built).WithTimeout(10 * time.Minute).Should(Receive(Succeed()))
 }, NodeTimeout(15*time.Minute))
 
+// failed is set when any spec failed: the state directory (logs of etcd, kube-apiserver and the
+// binaries) is then kept for inspection.
+var failed bool
+
+var _ = ReportAfterEach(func(r SpecReport) {
+	if r.Failed() {
+		failed = true
+	}
+})
+
 var _ = AfterSuite(func() {
 	if suite.Cluster != nil {
 		Expect(suite.Cluster.Stop()).To(Succeed())
 	}
-	if os.Getenv("E2E_STATE_DIR") == "" && tempState != "" {
+	switch {
+	case failed || CurrentSpecReport().Failed():
+		GinkgoWriter.Printf("state and logs kept in %s\n", stateDir())
+		AddReportEntry("e2e state directory (logs)", stateDir())
+	case os.Getenv("E2E_STATE_DIR") == "" && tempState != "":
 		Expect(os.RemoveAll(tempState)).To(Succeed())
 	}
 })
