@@ -77,7 +77,7 @@ FUZZ_TARGETS ?= $(shell grep -rl --include='*_test.go' '^func Fuzz' internal dat
 FUZZTIME ?= 10s
 
 .PHONY: test
-test: verify vet lint test-unit fuzz-smoke test-envtest test-vm ## Everything CI runs: verify, vet, lint, unit, fuzz smoke, envtest and VM suites.
+test: verify vet lint test-unit fuzz-smoke test-envtest test-vm test-e2e ## Everything CI runs: verify, vet, lint, unit, fuzz smoke, envtest, VM and e2e suites.
 
 .PHONY: test-unit
 test-unit: ## Unit tests of the pure packages (with fuzz seed corpora).
@@ -105,10 +105,32 @@ test-vm: vm-assets ## Node dataplane suite inside a real Linux kernel (qemu VM w
 	# -v: the VM serial console and the measured numbers belong in the CI log.
 	VM_ASSETS="$(VM_ASSETS)" go test -count=1 -v -timeout 30m ./test/vm/...
 
+# -ginkgo.v: the e2e suite prints what it measured (traffic splits, programming latency).
+.PHONY: test-e2e
+test-e2e: envtest kubectl kustomize controller-gen vm-assets ## Whole system: local control plane, make deploy, RBAC, VM node with real traffic.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" KUBECTL="$(KUBECTL)" KUSTOMIZE="$(KUSTOMIZE)" VM_ASSETS="$(VM_ASSETS)" \
+		go test -count=1 -timeout 30m ./test/cluster/... ./test/e2e/... -ginkgo.v
+
+##@ Demo
+
+DEMO_DIR ?= bin/demo
+
+.PHONY: demo
+demo: envtest kubectl kustomize controller-gen vm-assets build-binaries ## Run slicelb on a local control plane and a VM node (left running; make demo-down stops it).
+	go run ./test/cluster/cmd/slicelb-localcluster up -dir $(DEMO_DIR) -assets "$(ENVTEST_ASSETS)" \
+		-deploy config/default -kustomize $(KUSTOMIZE) -controller bin/slicelb-controller -kubectl "$(KUBECTL)"
+
+.PHONY: demo-down
+demo-down: ## Stop everything 'make demo' left running (pids recorded in bin/demo/pids).
+	go run ./test/cluster/cmd/slicelb-localcluster down -dir $(DEMO_DIR)
+
 ##@ Build
 
 .PHONY: build
-build: fmt vet ## Build both binaries into bin/.
+build: fmt vet build-binaries ## Format, vet and build both binaries into bin/.
+
+.PHONY: build-binaries
+build-binaries: $(LOCALBIN) ## Build both binaries into bin/ (static, -trimpath), nothing else.
 	CGO_ENABLED=0 go build -trimpath -o bin/slicelb-controller ./cmd/controller
 	CGO_ENABLED=0 go build -trimpath -o bin/slicelb-node ./cmd/node
 
@@ -131,17 +153,17 @@ ifndef ignore-not-found
 endif
 
 .PHONY: install
-install: manifests kustomize ## Install the CRDs into the cluster in KUBECONFIG.
+install: manifests kustomize kubectl ## Install the CRDs into the cluster in KUBECONFIG.
 	@if [ -d config/crd/bases ] && compgen -G "config/crd/bases/*.yaml" >/dev/null; then \
 		$(KUSTOMIZE) build config/crd | $(KUBECTL) apply --server-side -f -; fi
 
 .PHONY: uninstall
-uninstall: manifests kustomize ## Uninstall the CRDs.
+uninstall: manifests kustomize kubectl ## Uninstall the CRDs.
 	@if [ -d config/crd/bases ] && compgen -G "config/crd/bases/*.yaml" >/dev/null; then \
 		$(KUSTOMIZE) build config/crd | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -; fi
 
 .PHONY: deploy
-deploy: manifests kustomize ## Deploy the controller Deployment and node DaemonSet to the cluster in KUBECONFIG.
+deploy: manifests kustomize kubectl ## Deploy the controller Deployment and node DaemonSet to the cluster in KUBECONFIG.
 	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
 	cd config/node && $(KUSTOMIZE) edit set image node=$(IMG)
 	$(KUSTOMIZE) build config/default | $(KUBECTL) apply --server-side -f -
@@ -156,7 +178,10 @@ LOCALBIN ?= $(shell pwd)/bin
 $(LOCALBIN):
 	mkdir -p $(LOCALBIN)
 
-KUBECTL ?= kubectl
+# kubectl v$(ENVTEST_K8S_VERSION), built from Go modules next to the envtest binaries ('make kubectl'), so that
+# the demo and the e2e suite never depend on whatever kubectl a machine happens to have.
+# Against your own cluster, pass yours: make deploy KUBECTL=kubectl.
+KUBECTL ?= $(ENVTEST_ASSETS)/kubectl
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
@@ -187,6 +212,10 @@ VM_ASSETS ?= $(LOCALBIN)/vm
 .PHONY: vm-assets
 vm-assets: $(LOCALBIN) ## Install qemu and fetch the test kernel + modules into bin/vm (cached).
 	hack/vm-assets.sh "$(VM_ASSETS)"
+
+.PHONY: kubectl
+kubectl: $(LOCALBIN) ## Build kubectl from Go modules into bin/k8s/<version> (cached), unless KUBECTL names one.
+	@[ -x "$(KUBECTL)" ] || K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/build-k8s-binaries.sh "$(ENVTEST_ASSETS)" kubectl
 
 .PHONY: controller-gen
 controller-gen: $(CONTROLLER_GEN) ## Download controller-gen locally if necessary.

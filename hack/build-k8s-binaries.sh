@@ -37,12 +37,16 @@ build_kube() {
         sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#\t\1 => \1 '"${staging_version}"'#p' "$gomod"
         echo ")"
       } >>go.mod
-      printf 'package tools\n\nimport _ "k8s.io/kubernetes/cmd/kube-apiserver"\n' >tools.go
-      go mod tidy >/dev/null 2>&1 || true
     )
   fi
+  # One import per binary, tidied before each build, so go.sum covers that binary's packages
+  # (kubectl needs k8s.io/cli-runtime, which kube-apiserver does not).
+  printf 'package tools\n\nimport _ "k8s.io/kubernetes/cmd/%s"\n' "$bin" >"$work/kube/tools_${bin//-/_}.go"
+  (cd "$work/kube" && go mod tidy >/dev/null 2>&1 || true)
   echo ">> building $bin v${k8s_version} from Go modules (several minutes on 2 cores)"
-  (cd "$work/kube" && CGO_ENABLED=0 go build -trimpath -o "$out/$bin" "k8s.io/kubernetes/cmd/$bin")
+  (cd "$work/kube" && CGO_ENABLED=0 go build -trimpath \
+    -ldflags "-X k8s.io/component-base/version.gitVersion=v${k8s_version}" \
+    -o "$out/$bin" "k8s.io/kubernetes/cmd/$bin")
 }
 
 build_etcd() {
