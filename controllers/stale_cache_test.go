@@ -136,7 +136,36 @@ var _ = Describe("Stale-cache guard", func() {
 		Expect(res.RequeueAfter).To(BeNumerically(">", 0))
 		Expect(slicesView(ns, "web", ours)()).To(Equal([]string{"IPv4 ports=[http/TCP/8080] eps=[10.1.0.1(---)]"}))
 	})
+
+	It("requeues the mirroring sync instead of writing while the cache has not observed its create", func() {
+		svc := service(ns, "ext", "", svcPort("http", corev1.ProtocolTCP, 80, intstr.FromInt32(80)))
+		svc.Labels = map[string]string{unmanagedLabel: "true"}
+		Expect(k8sClient.Create(ctx, svc)).To(Succeed())
+		Expect(k8sClient.Create(ctx, handEndpoints(ns, "ext", nil))).To(Succeed())
+		r := mirrorUnderTest{&EndpointSliceMirroringReconciler{Client: writer, Recorder: events.NewFakeRecorder(100)},
+			ctrl.Request{NamespacedName: client.ObjectKeyFromObject(svc)}}
+		before := snapshot(ns)
+
+		_, w := step(r, before)
+		Expect(w).To(ConsistOf(HaveField("Method", "POST")))
+		res, w := step(r, before)
+		Expect(w).To(BeEmpty(), "no duplicate mirrored slice")
+		Expect(res.RequeueAfter).To(BeNumerically(">", 0))
+		res, w = step(r, snapshot(ns))
+		Expect(w).To(BeEmpty())
+		Expect(res).To(Equal(ctrl.Result{}))
+	})
 })
+
+type mirrorUnderTest struct {
+	r   *EndpointSliceMirroringReconciler
+	req ctrl.Request
+}
+
+func (u mirrorUnderTest) reconcileFrom(reader client.Reader) (ctrl.Result, error) {
+	u.r.Reader = reader
+	return u.r.Reconcile(ctx, u.req)
+}
 
 // cacheStepped is a reconciler whose cache the spec chooses for each sync.
 type cacheStepped interface {
