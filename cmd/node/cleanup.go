@@ -20,7 +20,7 @@ const nodeLookupTimeout = 10 * time.Second
 
 // runCleanup removes everything the agent owns and nothing else (see agent.Syncer.Cleanup).
 func runCleanup(ctx context.Context, opts options) error {
-	k, err := openKernel(opts.procSys)
+	k, err := openPorts(opts)
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,7 @@ type options struct {
 	procSys           string
 	cleanup           bool
 	policies          bool
+	fakeKernel        bool
 	zap               zap.Options
 }
 
@@ -54,6 +55,8 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) (op
 	fs.StringVar(&o.serviceProxyName, "service-proxy-name", "", "Serve only Services labelled service.kubernetes.io/service-proxy-name=<this> (empty: only unlabelled ones, like kube-proxy).")
 	fs.StringVar(&o.procSys, "proc-sys", "/proc/sys", "Where the host's /proc/sys is mounted (the DaemonSet mounts it read-write at /host/proc/sys).")
 	fs.BoolVar(&o.policies, "policies", true, "Apply LoadBalancingPolicy objects (networking.slicelb.io; the CRD must be installed).")
+	fs.BoolVar(&o.fakeKernel, "fake-kernel", false, "Program an in-memory IPVS table, dummy interface and nftables instead of the kernel "+
+		"(for hosts without IPVS: API access, RBAC, metrics, probes and the sync loop still run; not for production).")
 	fs.BoolVar(&o.cleanup, "cleanup", false, "Remove every virtual server, VIP and nftables table this agent owns, and nothing else, then exit.")
 	o.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {

@@ -59,7 +59,7 @@ func run(ctx context.Context, opts options) error {
 	if err != nil {
 		return err
 	}
-	k, err := openKernel(opts.procSys)
+	k, err := openPorts(opts)
 	if err != nil {
 		return err
 	}

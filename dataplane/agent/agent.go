@@ -87,6 +87,9 @@ func (a *Agent) Start(ctx context.Context) error {
 	}
 	for _, obj := range watched {
 		inf, err := a.opts.Cache.GetInformer(ctx, obj)
+		if _, isPolicy := obj.(*v1alpha1.LoadBalancingPolicy); err != nil && isPolicy {
+			return fmt.Errorf("watching LoadBalancingPolicies (install the CRD, or run with --policies=false): %w", err)
+		}
 		if err != nil {
 			return fmt.Errorf("getting the %T informer: %w", obj, err)
 		}
