@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 )
@@ -21,6 +22,17 @@ type Initramfs struct {
 	ModulesDir string
 	// Modules are the modules to load, by name; dependencies are added from modules.dep.
 	Modules []string
+	// Files are extra files (programs, configuration) baked into the archive; their parent
+	// directories are created.
+	Files []File
+}
+
+// File is one extra file of the initramfs.
+type File struct {
+	// Path is relative to the archive's root, e.g. "bin/slicelb-node".
+	Path string
+	Mode uint32
+	Data []byte
 }
 
 // Write writes the gzip-compressed cpio archive to w and returns the module load order it baked in.
@@ -61,6 +73,19 @@ func (s Initramfs) Write(w io.Writer) ([]string, error) {
 		c.File("modules/"+name+".ko", 0o644, data)
 	}
 	c.File(strings.TrimPrefix(ModuleOrderFile, "/"), 0o644, []byte(strings.Join(order, "\n")+"\n"))
+	dirs := map[string]bool{"dev": true, "proc": true, "sys": true, "run": true, "tmp": true, "var": true, "var/run": true, "modules": true}
+	for _, f := range s.Files {
+		// The kernel's unpacker does not create missing parents: every directory needs its entry.
+		var parents []string
+		for d := path.Dir(f.Path); d != "." && d != "/" && !dirs[d]; d = path.Dir(d) {
+			parents = append(parents, d)
+		}
+		for i := len(parents) - 1; i >= 0; i-- {
+			dirs[parents[i]] = true
+			c.Dir(parents[i])
+		}
+		c.File(f.Path, f.Mode, f.Data)
+	}
 	if err := c.Close(); err != nil {
 		return nil, err
 	}

@@ -25,6 +25,8 @@ type Boot struct {
 	// Accel is "tcg" or "kvm"; see ChooseAccel.
 	Accel   string
 	Timeout time.Duration
+	// Extra are more qemu arguments, e.g. a user-mode network device.
+	Extra []string
 }
 
 // ChooseAccel picks KVM only where a real hardware KVM module is loaded. On machines whose /dev/kvm
@@ -57,18 +59,20 @@ func (b Boot) CommandLine() string {
 	return cl
 }
 
-func (b Boot) qemuArgs() []string {
+// QemuArgs are the arguments of qemu-system-x86_64 for this boot (Run adds none; a caller that
+// manages the process itself, e.g. a long-running VM node, uses them directly).
+func (b Boot) QemuArgs() []string {
 	cpu := "max"
 	if b.Accel == "kvm" {
 		cpu = "host"
 	}
-	return []string{
+	return append([]string{
 		"-accel", b.Accel, "-cpu", cpu,
 		"-m", fmt.Sprint(b.MemoryMB), "-smp", fmt.Sprint(b.CPUs),
 		"-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio",
 		"-kernel", b.Kernel, "-initrd", b.Initrd,
 		"-append", b.CommandLine(),
-	}
+	}, b.Extra...)
 }
 
 // Run boots the VM, copies every console line (with the serial line's \r stripped) to out as it
@@ -76,7 +80,7 @@ func (b Boot) qemuArgs() []string {
 func (b Boot) Run(ctx context.Context, out io.Writer) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.Timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", b.qemuArgs()...)
+	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", b.QemuArgs()...)
 	cmd.WaitDelay = 5 * time.Second
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

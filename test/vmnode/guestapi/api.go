@@ -1,0 +1,55 @@
+// Package guestapi is what the host side of test/vmnode and the program inside the VM share: the
+// guest's configuration file and the control endpoint's paths and replies.
+package guestapi
+
+// Paths inside the VM's initramfs.
+const (
+	ConfigPath        = "/etc/vmnode/config.json"
+	NodeKubeconfig    = "/etc/vmnode/node.kubeconfig"
+	KubeletKubeconfig = "/etc/vmnode/kubelet.kubeconfig"
+	NodeBinary        = "/bin/slicelb-node"
+)
+
+// Guest network facts (qemu user-mode networking).
+const (
+	// NodeIP is the guest's address on qemu's user network; it is the Node's InternalIP.
+	NodeIP = "10.0.2.15"
+	// HostGateway is qemu's gateway: the host's loopback is reachable as 10.0.2.2:PORT.
+	HostGateway = "10.0.2.2"
+	// ControlPort is the guest's control endpoint (forwarded from a host loopback port).
+	ControlPort = 7000
+	// ClientIP is the address of the client namespace the control endpoint sends traffic from.
+	ClientIP = "10.0.250.2"
+)
+
+// Ready is the console line the guest prints once its control endpoint serves.
+const Ready = "slicelb-vmnode: ready"
+
+// Config is the guest's configuration, baked into the initramfs by the host.
+type Config struct {
+	// NodeName is the Node object the agent programs and whose pods the kubelet stand-in runs.
+	NodeName string `json:"nodeName"`
+	// NodeArgs are extra flags of slicelb-node (after --node-name and --kubeconfig).
+	NodeArgs []string `json:"nodeArgs,omitempty"`
+}
+
+// Control endpoint paths. Query parameters: target=IP:PORT, n=count, path=/hostname.html.
+const (
+	PathHealthz = "/healthz"
+	// PathHTTP makes n HTTP/1.0 GETs (a new connection each) from the client namespace.
+	PathHTTP = "/http"
+	// PathUDP sends n datagrams (a new socket each) from the client namespace.
+	PathUDP = "/udp"
+	// PathStatus is `slicelb-node status` (the IPVS table).
+	PathStatus = "/status"
+	// PathAddresses lists the addresses on slicelb0, one a line.
+	PathAddresses = "/addresses"
+	// PathPods lists the simulated pods, "namespace/name ip" a line.
+	PathPods = "/pods"
+)
+
+// Replies is the answer of PathHTTP and PathUDP: one entry per attempt, in order; a failed attempt
+// is "error: ..." (the caller decides whether failures are expected).
+type Replies struct {
+	Replies []string `json:"replies"`
+}
