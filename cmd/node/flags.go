@@ -47,7 +47,7 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) (op
 	fs.StringVar(&nodePortCIDRs, "nodeport-addresses", "", "Comma-separated CIDRs: NodePorts are served on the node addresses inside them (default: every node address).")
 	fs.BoolVar(&o.strictARP, "strict-arp", false, "Set arp_ignore=1 and arp_announce=2 so the VIPs on slicelb0 are not announced (L2 load balancers need it).")
 	fs.DurationVar(&o.minSyncPeriod, "min-sync-period", time.Second, "Minimum time between two syncs: events inside it are coalesced into one sync.")
-	fs.DurationVar(&o.syncPeriod, "sync-period", 30*time.Second, "Maximum time between two syncs: the full resync that repairs drift.")
+	fs.DurationVar(&o.syncPeriod, "sync-period", 30*time.Second, "Maximum time between two syncs, and how often a sync re-reads the whole IPVS table (the full resync that repairs drift; syncs in between plan against the table as last read and programmed).")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", proxier.DefaultDrainTimeout, "How long a removed TCP real server drains at weight 0 before it is deleted.")
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":10259", "Address the metrics endpoint binds to; 0 disables it.")
 	fs.BoolVar(&o.metricsSecure, "metrics-secure", true, "Serve metrics over HTTPS with authentication and authorization.")

@@ -68,7 +68,10 @@ func setupAgent(mgr ctrl.Manager, k *kernel, opts options) (*agent.Health, error
 		ServiceProxyName:  opts.serviceProxyName,
 		StrictARP:         opts.strictARP,
 		DrainTimeout:      opts.drainTimeout,
-		Metrics:           agent.NewMetrics(metrics.Registry),
+		// Event-driven syncs plan against the table as last read and programmed; the periodic
+		// --sync-period resync re-reads the whole kernel and repairs drift.
+		FullResyncPeriod: opts.syncPeriod,
+		Metrics:          agent.NewMetrics(metrics.Registry),
 	})
 	if err != nil {
 		return nil, err

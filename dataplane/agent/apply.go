@@ -105,7 +105,9 @@ var opNames = map[proxier.OpKind]string{
 // hundreds of writes per system call, see proxier.ApplyOps): first the virtual servers to add or
 // update, then everything else minus the real-server writes under a virtual server whose
 // creation failed (they would fail too; the next sync plans them again).
-func (w *writer) applyOps(h ipvs.Interface, ops []proxier.Op, current ipvs.Table, owned proxier.Ownership) (map[ipvs.VirtualServerKey]bool, map[proxier.DrainKey]bool) {
+// applied is told the result of every op.
+func (w *writer) applyOps(h ipvs.Interface, ops []proxier.Op, current ipvs.Table, owned proxier.Ownership,
+	applied func(proxier.Op, error)) (map[ipvs.VirtualServerKey]bool, map[proxier.DrainKey]bool) {
 	remaining := map[ipvs.VirtualServerKey]bool{}
 	for _, e := range current {
 		if k := e.VirtualServer.Key(); owned.Owns(k) {
@@ -122,6 +124,7 @@ func (w *writer) applyOps(h ipvs.Interface, ops []proxier.Op, current ipvs.Table
 			op := batch[i]
 			key := op.VirtualServer.Key()
 			w.record(opNames[op.Kind], err)
+			applied(op, err)
 			switch {
 			case err != nil && op.Kind == proxier.OpAddVirtualServer:
 				failedVS[key] = true

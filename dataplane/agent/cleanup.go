@@ -34,7 +34,8 @@ func (s *Syncer) Cleanup(ctx context.Context, nodeAddresses []netip.Addr) (Resul
 		return w.result(), fmt.Errorf("reading IPVS: %w", err)
 	}
 	plan := proxier.PlanCleanup(current, owned)
-	remaining, removed := w.applyOps(s.opts.IPVS, plan.Ops, current, owned)
+	s.cache = nil // the next Sync, if any, reads the kernel
+	remaining, removed := w.applyOps(s.opts.IPVS, plan.Ops, current, owned, func(proxier.Op, error) {})
 	w.flushConntrack(s.opts.Conntrack, plan.RemovedUDP, removed)
 	if s.opts.NAT != nil {
 		w.record("delete_nat_table", s.opts.NAT.Cleanup())

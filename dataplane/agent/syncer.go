@@ -48,6 +48,10 @@ type SyncerOptions struct {
 	ServiceProxyName  string        // --service-proxy-name
 	StrictARP         bool          // --strict-arp
 	DrainTimeout      time.Duration // --drain-timeout; 0 = 15m
+	// FullResyncPeriod is how often the whole IPVS table is read from the kernel; syncs in
+	// between plan against the table as last read and programmed (see kernelCache). 0 reads the
+	// whole table on every sync. slicelb-node uses its --sync-period.
+	FullResyncPeriod time.Duration
 
 	// Metrics default to a private registry (tests that do not read them).
 	Metrics *Metrics
@@ -84,6 +88,8 @@ type Syncer struct {
 	// and the proxier rebuilds it from the kernel (weight 0 and undesired = draining).
 	draining map[proxier.DrainKey]time.Time
 	latency  *programmingLatency
+	// cache is the kernel table between full resyncs (nil: the next sync reads the kernel).
+	cache *kernelCache
 }
 
 // NewSyncer checks opts and returns a Syncer. Nothing is written until the first Sync.
@@ -163,8 +169,7 @@ func (s *Syncer) sync(ctx context.Context, snap Snapshot, now time.Time) (Result
 		return w.result(), fmt.Errorf("listing addresses on %s: %w", netif.DefaultDevice, err)
 	}
 	owned := proxier.NewOwnership(union(bound, desired.BindAddresses), node.Addresses, s.opts.NodePortRange)
-	// Real servers are read only for owned virtual servers: a foreign one is never planned on.
-	current, err := ipvs.ReadTable(s.opts.IPVS, owned.Owns)
+	current, err := s.readCurrent(owned, now)
 	if err != nil {
 		return w.result(), fmt.Errorf("reading IPVS: %w", err)
 	}
@@ -183,7 +188,7 @@ func (s *Syncer) sync(ctx context.Context, snap Snapshot, now time.Time) (Result
 	// unbound only after its last virtual server is gone, so a crash in between never leaves a
 	// virtual server whose VIP is not on slicelb0 (it would no longer be ours to delete).
 	w.syncAddresses(s.opts.Netif, union(bound, desired.BindAddresses))
-	remaining, removed := w.applyOps(s.opts.IPVS, plan.Ops, current, owned)
+	remaining, removed := w.applyOps(s.opts.IPVS, plan.Ops, current, owned, s.foldIntoCache)
 	w.flushConntrack(s.opts.Conntrack, plan.RemovedUDP, removed)
 	if s.opts.NAT != nil {
 		w.syncNAT(s.opts.NAT, desired)
@@ -209,6 +214,56 @@ func (s *Syncer) sync(ctx context.Context, snap Snapshot, now time.Time) (Result
 		log.FromContext(ctx).Info("Left virtual servers it does not own untouched", "conflicts", len(plan.Conflicts), "first", plan.Conflicts[0].String())
 	}
 	return res, w.err()
+}
+
+// readCurrent returns the kernel's table: from the cache between full resyncs (with the draining
+// real servers' counters re-read), else read whole. Real servers are read only for owned virtual
+// servers: a foreign one is never planned on.
+func (s *Syncer) readCurrent(owned proxier.Ownership, now time.Time) (ipvs.Table, error) {
+	if s.cache != nil && now.Sub(s.cache.readAt) < s.opts.FullResyncPeriod {
+		if err := s.refreshDraining(); err == nil {
+			return s.cache.table(), nil
+		}
+		// The targeted read failed: fall back to a full read, which reports the error if it persists.
+	}
+	s.cache = nil
+	t, err := ipvs.ReadTable(s.opts.IPVS, owned.Owns)
+	if err != nil {
+		return nil, err
+	}
+	if s.opts.FullResyncPeriod > 0 {
+		s.cache = newKernelCache(t, now)
+	}
+	return t, nil
+}
+
+// refreshDraining re-reads the real servers of every virtual server with a draining real server.
+func (s *Syncer) refreshDraining() error {
+	seen := map[ipvs.VirtualServerKey]bool{}
+	for k := range s.draining {
+		if seen[k.VirtualServer] {
+			continue
+		}
+		seen[k.VirtualServer] = true
+		rss, err := s.opts.IPVS.ListRealServers(k.VirtualServer)
+		if err != nil {
+			return err
+		}
+		s.cache.setRealServers(k.VirtualServer, rss)
+	}
+	return nil
+}
+
+// foldIntoCache records an applied IPVS op in the cache; a failed one drops the cache, since the
+// kernel's state is then unknown.
+func (s *Syncer) foldIntoCache(op proxier.Op, err error) {
+	switch {
+	case s.cache == nil:
+	case err != nil:
+		s.cache = nil
+	default:
+		s.cache.fold(op)
+	}
 }
 
 // keepAddresses is what slicelb0 must hold after the sync: the desired VIPs, plus every bound VIP

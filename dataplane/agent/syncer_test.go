@@ -33,6 +33,8 @@ type world struct {
 	reg     *prometheus.Registry
 	metrics *Metrics
 	syncer  *Syncer
+	// fullResync is SyncerOptions.FullResyncPeriod for the next restart (0: read every sync).
+	fullResync time.Duration
 }
 
 func newWorld(t *testing.T) *world {
@@ -49,6 +51,7 @@ func (w *world) restart() {
 	s, err := NewSyncer(SyncerOptions{
 		IPVS: w.ipvs, Netif: w.netif, NAT: w.natPort, Conntrack: w.ct,
 		NodeName: "node-a", Metrics: w.metrics, Clock: clocktesting.NewFakePassiveClock(t0),
+		FullResyncPeriod: w.fullResync,
 	})
 	if err != nil {
 		w.t.Fatal(err)

@@ -46,6 +46,7 @@ func startAgent(minSync time.Duration) *node {
 	Expect(err).NotTo(HaveOccurred())
 	syncer, err := agent.NewSyncer(agent.SyncerOptions{
 		IPVS: n.kernel, Netif: n.netif, NodeName: nodeName, Metrics: agent.NewMetrics(n.reg),
+		FullResyncPeriod: maxSync, // as cmd/node: event-driven syncs plan against the cached table
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(mgr.Add(agent.NewAgent(agent.AgentOptions{

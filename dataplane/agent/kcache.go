@@ -1,0 +1,97 @@
+package agent
+
+import (
+	"time"
+
+	"github.com/slicelb/slicelb/dataplane/ipvs"
+	"github.com/slicelb/slicelb/dataplane/proxier"
+)
+
+// kernelCache is the IPVS table as the agent last read and then programmed it. Reading the whole
+// table costs one real-server dump per virtual server (seconds at 10,000 virtual servers), so
+// event-driven syncs plan against this cache and only the full resync (every FullResyncPeriod)
+// reads the kernel again, repairing whatever drifted in between. The cache is dropped — and the
+// next sync reads the kernel — after any failed IPVS write, since the kernel's state is then
+// unknown. Connection counters of draining real servers are re-read every sync: they decide when
+// a drain ends.
+type kernelCache struct {
+	entries map[ipvs.VirtualServerKey]*ipvs.Entry
+	readAt  time.Time
+}
+
+func newKernelCache(t ipvs.Table, now time.Time) *kernelCache {
+	c := &kernelCache{entries: make(map[ipvs.VirtualServerKey]*ipvs.Entry, len(t)), readAt: now}
+	for i := range t {
+		e := t[i]
+		c.entries[e.VirtualServer.Key()] = &e
+	}
+	return c
+}
+
+// table returns the cache as ReadTable would: sorted entries, each with its own slices.
+func (c *kernelCache) table() ipvs.Table {
+	t := make(ipvs.Table, 0, len(c.entries))
+	for _, e := range c.entries {
+		t = append(t, *e)
+	}
+	t.Sort()
+	return t
+}
+
+// setRealServers replaces a virtual server's real servers with a fresh kernel read.
+func (c *kernelCache) setRealServers(key ipvs.VirtualServerKey, rss []ipvs.RealServer) {
+	if e, ok := c.entries[key]; ok {
+		ipvs.SortRealServers(rss)
+		e.RealServers = rss
+	}
+}
+
+// fold applies one successful op. Slices are replaced, never modified in place, so tables
+// returned earlier by table() stay as they were.
+func (c *kernelCache) fold(op proxier.Op) {
+	key := op.VirtualServer.Key()
+	e, ok := c.entries[key]
+	switch op.Kind {
+	case proxier.OpAddVirtualServer:
+		c.entries[key] = &ipvs.Entry{VirtualServer: op.VirtualServer, RealServers: []ipvs.RealServer{}}
+	case proxier.OpUpdateVirtualServer:
+		if ok {
+			e.VirtualServer = op.VirtualServer
+		}
+	case proxier.OpDeleteVirtualServer:
+		delete(c.entries, key)
+	case proxier.OpAddRealServer:
+		if ok {
+			rss := append(without(e.RealServers, op.RealServer), ipvs.RealServer{
+				Address: op.RealServer.Address, Port: op.RealServer.Port, Weight: op.RealServer.Weight})
+			ipvs.SortRealServers(rss)
+			e.RealServers = rss
+		}
+	case proxier.OpUpdateRealServer:
+		if ok {
+			// Only the weight changes; the kernel keeps the connection counters.
+			rss := append([]ipvs.RealServer(nil), e.RealServers...)
+			for i := range rss {
+				if rss[i].AddrPort() == op.RealServer.AddrPort() {
+					rss[i].Weight = op.RealServer.Weight
+				}
+			}
+			e.RealServers = rss
+		}
+	case proxier.OpDeleteRealServer:
+		if ok {
+			e.RealServers = without(e.RealServers, op.RealServer)
+		}
+	}
+}
+
+// without returns a new slice of rss minus the real server at rs's address and port.
+func without(rss []ipvs.RealServer, rs ipvs.RealServer) []ipvs.RealServer {
+	out := make([]ipvs.RealServer, 0, len(rss))
+	for _, r := range rss {
+		if r.AddrPort() != rs.AddrPort() {
+			out = append(out, r)
+		}
+	}
+	return out
+}
