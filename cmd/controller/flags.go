@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -20,6 +21,10 @@ type options struct {
 	// leaderElectionNS is where the Lease lives; empty means the Pod's own namespace
 	// (only known in-cluster, so `make run` with --leader-elect must set it).
 	leaderElectionNS string
+	// leaseDuration, renewDeadline and retryPeriod tune the election (kube-controller-manager's
+	// flag names and defaults: 15s, 10s, 2s); a follower takes over at most about
+	// leaseDuration+retryPeriod after the leader's last renewal.
+	leaseDuration, renewDeadline, retryPeriod time.Duration
 	probeAddr        string
 	metricsAddr      string
 	metricsSecure    bool
@@ -40,6 +45,12 @@ func parseFlags(fs *flag.FlagSet, args []string) (options, error) {
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Enable leader election (one active replica).")
 	fs.StringVar(&o.leaderElectionNS, "leader-election-namespace", "",
 		"Namespace of the leader election Lease (default: the namespace the controller runs in).")
+	fs.DurationVar(&o.leaseDuration, "leader-elect-lease-duration", 15*time.Second,
+		"How long a follower waits after the last observed renewal before it tries to take the lease.")
+	fs.DurationVar(&o.renewDeadline, "leader-elect-renew-deadline", 10*time.Second,
+		"How long the leader keeps retrying to renew before it gives up leadership (less than the lease duration).")
+	fs.DurationVar(&o.retryPeriod, "leader-elect-retry-period", 2*time.Second,
+		"How often candidates try to acquire or renew the lease.")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8443", "Address the metrics endpoint binds to; 0 disables it.")
 	fs.BoolVar(&o.metricsSecure, "metrics-secure", true, "Serve metrics over HTTPS with authentication and authorization.")
@@ -82,6 +93,10 @@ func parseFlags(fs *flag.FlagSet, args []string) (options, error) {
 func (o options) validate() error {
 	if err := o.reconcilers.Validate(); err != nil {
 		return err
+	}
+	if o.leaseDuration <= o.renewDeadline || o.renewDeadline <= o.retryPeriod || o.retryPeriod <= 0 {
+		// client-go's leader election refuses other orders at start; say it at parse time.
+		return errors.New("want --leader-elect-lease-duration > --leader-elect-renew-deadline > --leader-elect-retry-period > 0")
 	}
 	if o.reconcilers.Workers < 1 {
 		return errors.New("--workers must be at least 1")
