@@ -25,9 +25,9 @@ type options struct {
 	// flag names and defaults: 15s, 10s, 2s); a follower takes over at most about
 	// leaseDuration+retryPeriod after the leader's last renewal.
 	leaseDuration, renewDeadline, retryPeriod time.Duration
-	probeAddr        string
-	metricsAddr      string
-	metricsSecure    bool
+	probeAddr                                 string
+	metricsAddr                               string
+	metricsSecure                             bool
 	// qps and burst limit the client; the defaults stay polite to API Priority and
 	// Fairness while not throttling convergence the way upstream's 20 QPS does.
 	qps         float32
