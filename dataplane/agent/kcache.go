@@ -85,6 +85,74 @@ func (c *kernelCache) fold(op proxier.Op) {
 	}
 }
 
+// readCurrent returns the kernel's table: from the cache between full resyncs (with the draining
+// real servers' counters re-read; cached is then true), else read whole. Real servers are read only
+// for owned virtual servers: a foreign one is never planned on.
+func (s *Syncer) readCurrent(owned proxier.Ownership, now time.Time) (t ipvs.Table, cached bool, err error) {
+	if s.cache != nil && now.Sub(s.cache.readAt) < s.opts.FullResyncPeriod {
+		var keys []ipvs.VirtualServerKey
+		for k := range s.draining {
+			keys = append(keys, k.VirtualServer)
+		}
+		if err := s.refresh(keys); err == nil {
+			return s.cache.table(), true, nil
+		}
+		// The targeted read failed: fall back to a full read, which reports the error if it persists.
+	}
+	s.cache = nil
+	if t, err = ipvs.ReadTable(s.opts.IPVS, owned.Owns); err != nil {
+		return nil, false, err
+	}
+	if s.opts.FullResyncPeriod > 0 {
+		s.cache = newKernelCache(t, now)
+	}
+	return t, false, nil
+}
+
+// refresh re-reads the real servers (with their connection counters) of the given cached virtual
+// servers, each once.
+func (s *Syncer) refresh(keys []ipvs.VirtualServerKey) error {
+	seen := map[ipvs.VirtualServerKey]bool{}
+	for _, k := range keys {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		rss, err := s.opts.IPVS.ListRealServers(k)
+		if err != nil {
+			return err
+		}
+		s.cache.setRealServers(k, rss)
+	}
+	return nil
+}
+
+// tcpRealServerRemovals lists the TCP virtual servers whose real servers the plan deletes or
+// starts draining: the decision depends on their connection counters.
+func tcpRealServerRemovals(plan proxier.Plan) []ipvs.VirtualServerKey {
+	var keys []ipvs.VirtualServerKey
+	for _, op := range plan.Ops {
+		removal := op.Kind == proxier.OpDeleteRealServer ||
+			(op.Kind == proxier.OpUpdateRealServer && op.RealServer.Weight == 0)
+		if removal && op.VirtualServer.Protocol == ipvs.TCP {
+			keys = append(keys, op.VirtualServer.Key())
+		}
+	}
+	return keys
+}
+
+// foldIntoCache records an applied IPVS op in the cache; a failed one drops the cache, since the
+// kernel's state is then unknown.
+func (s *Syncer) foldIntoCache(op proxier.Op, err error) {
+	switch {
+	case s.cache == nil:
+	case err != nil:
+		s.cache = nil
+	default:
+		s.cache.fold(op)
+	}
+}
+
 // without returns a new slice of rss minus the real server at rs's address and port.
 func without(rss []ipvs.RealServer, rs ipvs.RealServer) []ipvs.RealServer {
 	out := make([]ipvs.RealServer, 0, len(rss))

@@ -27,8 +27,8 @@ func (w *world) expectCacheMatchesKernel() {
 	}
 }
 
-// TestCachedSyncsReadNothingBetweenFullResyncs: with a full resync period, a no-op sync and a
-// one-endpoint change make no kernel read; the cache tracks the kernel exactly; the full resync
+// TestCachedSyncsReadNothingBetweenFullResyncs: with a full resync period, a no-op sync makes no
+// kernel read and a one-endpoint removal reads only its virtual server's real servers; the cache tracks the kernel exactly; the full resync
 // reads again and repairs drift the cache could not see.
 func TestCachedSyncsReadNothingBetweenFullResyncs(t *testing.T) {
 	w := newCachedWorld(t)
@@ -40,12 +40,15 @@ func TestCachedSyncsReadNothingBetweenFullResyncs(t *testing.T) {
 		t.Fatalf("cached no-op sync: %d writes, %d IPVS reads; want 0 and 0", res.Writes, w.ipvs.Reads())
 	}
 
-	// web loses 10.244.2.7 (node-b, no connections): exactly one delete, no read, no nft change.
+	// web loses 10.244.2.7 (node-b, no connections): one delete, and one read — the real servers
+	// of web alone, whose connection counters decide between delete and drain.
 	changed := baseSnapshot()
 	changed.Slices[0] = removedSnapshot().Slices[0]
 	w.ipvs.ResetCounters()
-	if res := w.sync(changed, t0.Add(2*time.Second)); res.Writes != 1 || w.ipvs.Writes() != 1 || w.ipvs.Reads() != 0 {
-		t.Fatalf("cached change: result %d writes, IPVS %d writes %d reads", res.Writes, w.ipvs.Writes(), w.ipvs.Reads())
+	if res := w.sync(changed, t0.Add(2*time.Second)); res.Writes != 1 || w.ipvs.Writes() != 1 ||
+		w.ipvs.Reads() != 1 || w.ipvs.Calls(ipvs.MethodListRealServers) != 1 {
+		t.Fatalf("cached change: result %d writes, IPVS %d writes %d reads; want 1, 1, 1 (web's real servers)",
+			res.Writes, w.ipvs.Writes(), w.ipvs.Reads())
 	}
 	w.expectCacheMatchesKernel()
 
@@ -112,5 +115,28 @@ func TestCachedSyncFailedWriteDropsCache(t *testing.T) {
 		t.Fatalf("sync after a failure: %d writes, %d reads; want the full read and the one missing write", res.Writes, w.ipvs.Reads())
 	}
 	w.expectKernel(baseTable(), baseVIPs...)
+	w.expectCacheMatchesKernel()
+}
+
+// TestCachedRemovalRereadsCounters: a TCP endpoint removed on a cached sync whose connections
+// opened after the last full read still drains (the cache alone would say 0 connections and
+// delete it); only its virtual server is re-read.
+func TestCachedRemovalRereadsCounters(t *testing.T) {
+	w := newCachedWorld(t)
+	w.sync(baseSnapshot(), t0)
+	if err := w.ipvs.SetConnections(vsKey(ipvs.TCP, "10.96.0.10", 80), netip.MustParseAddrPort("10.244.2.7:8080"), 2, 1); err != nil {
+		t.Fatal(err)
+	}
+	changed := baseSnapshot()
+	changed.Slices[0] = removedSnapshot().Slices[0]
+	w.ipvs.ResetCounters()
+	res := w.sync(changed, t0.Add(time.Second))
+	if res.Draining != 1 || w.ipvs.Writes() != 1 || w.ipvs.Calls(ipvs.MethodListRealServers) != 1 || w.ipvs.Calls(ipvs.MethodListVirtualServers) != 0 {
+		t.Fatalf("cached removal: %+v, IPVS writes %d, RS dumps %d, VS dumps %d; want draining 1, 1 write (weight 0), 1 RS dump, 0 VS dumps",
+			res, w.ipvs.Writes(), w.ipvs.Calls(ipvs.MethodListRealServers), w.ipvs.Calls(ipvs.MethodListVirtualServers))
+	}
+	want := baseTable()
+	want[0].RealServers[1].Weight, want[0].RealServers[1].ActiveConns, want[0].RealServers[1].InactiveConns = 0, 2, 1
+	w.expectKernel(want, baseVIPs...)
 	w.expectCacheMatchesKernel()
 }

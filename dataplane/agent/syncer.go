@@ -169,11 +169,11 @@ func (s *Syncer) sync(ctx context.Context, snap Snapshot, now time.Time) (Result
 		return w.result(), fmt.Errorf("listing addresses on %s: %w", netif.DefaultDevice, err)
 	}
 	owned := proxier.NewOwnership(union(bound, desired.BindAddresses), node.Addresses, s.opts.NodePortRange)
-	current, err := s.readCurrent(owned, now)
+	current, cached, err := s.readCurrent(owned, now)
 	if err != nil {
 		return w.result(), fmt.Errorf("reading IPVS: %w", err)
 	}
-	plan := proxier.PlanSync(proxier.SyncInput{
+	in := proxier.SyncInput{
 		Desired:        desired,
 		Current:        current,
 		BoundAddresses: bound,
@@ -182,7 +182,20 @@ func (s *Syncer) sync(ctx context.Context, snap Snapshot, now time.Time) (Result
 		Draining:       s.draining,
 		Now:            now,
 		DrainTimeout:   s.opts.DrainTimeout,
-	})
+	}
+	plan := proxier.PlanSync(in)
+	if keys := tcpRealServerRemovals(plan); cached && len(keys) > 0 {
+		// The cache does not know the connection counters of real servers it has not re-read, and
+		// a TCP real server with connections must drain instead of being deleted: read those
+		// virtual servers' real servers and plan again.
+		if err := s.refresh(keys); err != nil {
+			s.cache = nil
+			return w.result(), fmt.Errorf("reading IPVS: %w", err)
+		}
+		in.Current = s.cache.table()
+		current = in.Current
+		plan = proxier.PlanSync(in)
+	}
 
 	// Order matters for ownership: a VIP is bound before its virtual server is created and
 	// unbound only after its last virtual server is gone, so a crash in between never leaves a
@@ -214,56 +227,6 @@ func (s *Syncer) sync(ctx context.Context, snap Snapshot, now time.Time) (Result
 		log.FromContext(ctx).Info("Left virtual servers it does not own untouched", "conflicts", len(plan.Conflicts), "first", plan.Conflicts[0].String())
 	}
 	return res, w.err()
-}
-
-// readCurrent returns the kernel's table: from the cache between full resyncs (with the draining
-// real servers' counters re-read), else read whole. Real servers are read only for owned virtual
-// servers: a foreign one is never planned on.
-func (s *Syncer) readCurrent(owned proxier.Ownership, now time.Time) (ipvs.Table, error) {
-	if s.cache != nil && now.Sub(s.cache.readAt) < s.opts.FullResyncPeriod {
-		if err := s.refreshDraining(); err == nil {
-			return s.cache.table(), nil
-		}
-		// The targeted read failed: fall back to a full read, which reports the error if it persists.
-	}
-	s.cache = nil
-	t, err := ipvs.ReadTable(s.opts.IPVS, owned.Owns)
-	if err != nil {
-		return nil, err
-	}
-	if s.opts.FullResyncPeriod > 0 {
-		s.cache = newKernelCache(t, now)
-	}
-	return t, nil
-}
-
-// refreshDraining re-reads the real servers of every virtual server with a draining real server.
-func (s *Syncer) refreshDraining() error {
-	seen := map[ipvs.VirtualServerKey]bool{}
-	for k := range s.draining {
-		if seen[k.VirtualServer] {
-			continue
-		}
-		seen[k.VirtualServer] = true
-		rss, err := s.opts.IPVS.ListRealServers(k.VirtualServer)
-		if err != nil {
-			return err
-		}
-		s.cache.setRealServers(k.VirtualServer, rss)
-	}
-	return nil
-}
-
-// foldIntoCache records an applied IPVS op in the cache; a failed one drops the cache, since the
-// kernel's state is then unknown.
-func (s *Syncer) foldIntoCache(op proxier.Op, err error) {
-	switch {
-	case s.cache == nil:
-	case err != nil:
-		s.cache = nil
-	default:
-		s.cache.fold(op)
-	}
 }
 
 // keepAddresses is what slicelb0 must hold after the sync: the desired VIPs, plus every bound VIP
