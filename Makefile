@@ -119,6 +119,7 @@ DEMO_DIR ?= bin/demo
 demo: envtest kubectl kustomize controller-gen vm-assets build-binaries ## Run slicelb on a local control plane and a VM node (left running; make demo-down stops it).
 	go run ./test/cluster/cmd/slicelb-localcluster up -dir $(DEMO_DIR) -assets "$(ENVTEST_ASSETS)" \
 		-deploy config/default -kustomize $(KUSTOMIZE) -controller bin/slicelb-controller -kubectl "$(KUBECTL)"
+	go run ./test/demo -dir $(DEMO_DIR) -vm-assets "$(VM_ASSETS)" -node bin/slicelb-node -kubectl "$(KUBECTL)"
 
 .PHONY: demo-down
 demo-down: ## Stop everything 'make demo' left running (pids recorded in bin/demo/pids).
