@@ -77,9 +77,16 @@ func TestDetachedLifecycle(t *testing.T) {
 	if exited, _ := sleeper.Exited(); exited {
 		t.Error("sleeper2 exited early")
 	}
+	again, err := c.StartProcess(ProcessOptions{Name: "sleeper2", Path: "/bin/sleep", Args: []string{"300"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Name() != "sleeper2-2" || again.LogPath() != c.LogPath("sleeper2-2") {
+		t.Errorf("second process named sleeper2: name %q, log %q", again.Name(), again.LogPath())
+	}
 	running, _ := readPids(dir)
-	if got := names(running); got != "etcd kube-apiserver sleeper sleeper2" && got != "kube-apiserver etcd sleeper sleeper2" {
-		t.Errorf("recorded running processes %q, want etcd, kube-apiserver, sleeper, sleeper2", got)
+	if got := names(running); got != "etcd kube-apiserver sleeper sleeper2 sleeper2-2" && got != "kube-apiserver etcd sleeper sleeper2 sleeper2-2" {
+		t.Errorf("recorded running processes %q, want etcd, kube-apiserver, sleeper, sleeper2, sleeper2-2", got)
 	}
 	if err := c.Stop(); err != nil {
 		t.Fatalf("Stop of the attached cluster: %v", err)

@@ -13,7 +13,8 @@ import (
 
 // ProcessOptions describe a program to run next to the control plane.
 type ProcessOptions struct {
-	// Name names the process in logs/NAME.log and in the pids file; unique per cluster.
+	// Name names the process in logs/NAME.log and in the pids file; when the cluster already
+	// started a process of that name, the new one is NAME-2, NAME-3, ... (see Process.Name).
 	Name string
 	// Path is the executable.
 	Path string
@@ -35,14 +36,15 @@ type Process struct {
 	exited  bool
 }
 
-// StartProcess starts a program with stdout and stderr appended to Dir/logs/NAME.log, in its own
+// StartProcess starts a program with stdout and stderr written to Dir/logs/NAME.log, in its own
 // process group (a Ctrl-C on the terminal goes to the caller, which stops it in order). When the
 // cluster is detached its pid is recorded so that StopDir stops it too.
 func (c *Cluster) StartProcess(o ProcessOptions) (*Process, error) {
 	if o.Name == "" || strings.ContainsAny(o.Name, " /") {
 		return nil, fmt.Errorf("process name %q: want a non-empty name without spaces or slashes", o.Name)
 	}
-	p := &Process{name: o.Name, logPath: c.LogPath(o.Name), done: make(chan struct{})}
+	name := c.uniqueName(o.Name)
+	p := &Process{name: name, logPath: c.LogPath(name), done: make(chan struct{})}
 	f, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
 		return nil, err
@@ -55,18 +57,34 @@ func (c *Cluster) StartProcess(o ProcessOptions) (*Process, error) {
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.cmd.Start(); err != nil {
 		_ = f.Close()
-		return nil, fmt.Errorf("starting %s: %w", o.Name, err)
+		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
 	go p.wait()
 	c.mu.Lock()
 	c.procs = append(c.procs, p)
 	c.mu.Unlock()
 	if c.detached {
-		if err := recordPid(c.Dir, o.Name, p.cmd.Process.Pid); err != nil {
+		if err := recordPid(c.Dir, name, p.cmd.Process.Pid); err != nil {
 			return p, errors.Join(err, p.Stop(time.Second))
 		}
 	}
 	return p, nil
+}
+
+// uniqueName is name, or name-2, name-3, ... when this cluster already started a process of that
+// name: a restarted binary gets its own log file and the earlier one stays readable.
+func (c *Cluster) uniqueName(name string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	taken := map[string]bool{}
+	for _, p := range c.procs {
+		taken[p.name] = true
+	}
+	out := name
+	for i := 2; taken[out]; i++ {
+		out = fmt.Sprintf("%s-%d", name, i)
+	}
+	return out
 }
 
 func (p *Process) wait() {

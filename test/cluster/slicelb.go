@@ -56,7 +56,7 @@ func DeployedArgs(c corev1.Container, probePort, metricsPort int, extra ...strin
 // free loopback ports), authenticated as the ServiceAccount slicelb-system/slicelb-controller,
 // so it has exactly the deployed RBAC. It needs `make deploy` (or ServerSideApply of
 // config/default) to have run. In a pod the leader election namespace comes from the mounted
-// ServiceAccount; here it is passed as a flag.
+// ServiceAccount; here it is passed as a flag. The process is named slicelb-controller.
 func (c *Cluster) StartController(ctx context.Context, path string, extraArgs ...string) (*Binary, error) {
 	cs, err := kubernetes.NewForConfig(c.Config)
 	if err != nil {
@@ -66,26 +66,57 @@ func (c *Cluster) StartController(ctx context.Context, path string, extraArgs ..
 	if err != nil {
 		return nil, fmt.Errorf("reading the deployed controller (make deploy first): %w", err)
 	}
-	if len(d.Spec.Template.Spec.Containers) != 1 {
-		return nil, fmt.Errorf("deployment %s has %d containers, want 1", ControllerName, len(d.Spec.Template.Spec.Containers))
+	extra := append([]string{leaderNamespaceFlag + SystemNamespace}, extraArgs...)
+	return c.startDeployed(ctx, ControllerName, ControllerName, d.Spec.Template.Spec, path, nil, extra)
+}
+
+// StartNode runs the slicelb-node binary at path the way the applied DaemonSet
+// slicelb-system/slicelb-node would on node nodeName: its container's arguments (listen
+// addresses moved to free loopback ports), NODE_NAME as the downward API sets it, authenticated as
+// the ServiceAccount slicelb-system/slicelb-node. On a host without IPVS pass "--fake-kernel" in
+// extraArgs. The process is named slicelb-node-NODENAME.
+func (c *Cluster) StartNode(ctx context.Context, path, nodeName string, extraArgs ...string) (*Binary, error) {
+	cs, err := kubernetes.NewForConfig(c.Config)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := cs.AppsV1().DaemonSets(SystemNamespace).Get(ctx, NodeName, metav1.GetOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("reading the deployed node DaemonSet (make deploy first): %w", err)
+	}
+	return c.startDeployed(ctx, NodeName+"-"+nodeName, NodeName, ds.Spec.Template.Spec, path,
+		[]string{"NODE_NAME=" + nodeName}, extraArgs)
+}
+
+// startDeployed starts path as process name with the single container of spec's arguments,
+// authenticated as the ServiceAccount slicelb-system/serviceAccount (its kubeconfig written to
+// Dir/SERVICEACCOUNT.kubeconfig).
+func (c *Cluster) startDeployed(ctx context.Context, name, serviceAccount string, spec corev1.PodSpec, path string, env, extra []string) (*Binary, error) {
+	if len(spec.Containers) != 1 {
+		return nil, fmt.Errorf("%s: the pod template has %d containers, want 1", serviceAccount, len(spec.Containers))
+	}
+	if spec.ServiceAccountName != serviceAccount {
+		return nil, fmt.Errorf("%s: the pod template runs as ServiceAccount %q", serviceAccount, spec.ServiceAccountName)
 	}
 	b := &Binary{}
+	var err error
 	if b.ProbePort, err = FreePort(); err != nil {
 		return nil, err
 	}
 	if b.MetricsPort, err = FreePort(); err != nil {
 		return nil, err
 	}
-	if b.Kubeconfig, err = c.ServiceAccount(ctx, SystemNamespace, ControllerName); err != nil {
+	if b.Kubeconfig, err = c.ServiceAccount(ctx, SystemNamespace, serviceAccount); err != nil {
 		return nil, err
 	}
-	kcPath := filepath.Join(c.Dir, ControllerName+".kubeconfig")
+	kcPath := filepath.Join(c.Dir, serviceAccount+".kubeconfig")
 	if err := b.Kubeconfig.Write(kcPath); err != nil {
 		return nil, err
 	}
-	extra := append([]string{leaderNamespaceFlag + SystemNamespace}, extraArgs...)
-	b.Args = DeployedArgs(d.Spec.Template.Spec.Containers[0], b.ProbePort, b.MetricsPort, extra...)
-	b.Process, err = c.StartProcess(ProcessOptions{Name: ControllerName, Path: path, Args: b.Args, Env: []string{"KUBECONFIG=" + kcPath}})
+	b.Args = DeployedArgs(spec.Containers[0], b.ProbePort, b.MetricsPort, extra...)
+	b.Process, err = c.StartProcess(ProcessOptions{
+		Name: name, Path: path, Args: b.Args, Env: append([]string{"KUBECONFIG=" + kcPath}, env...),
+	})
 	if err != nil {
 		return nil, err
 	}

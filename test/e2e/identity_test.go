@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -71,24 +69,6 @@ func failFastOnForbiddenLog(logs string) {
 	if lines := forbiddenLines(logs); len(lines) > 0 {
 		StopTrying("refused a request it needs:\n" + strings.Join(lines, "\n")).Now()
 	}
-}
-
-// lockedBuffer collects an in-process logger's output (written from many goroutines).
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // expectNoSecretAccess shows that the ServiceAccount cannot read Secrets: the API server's own

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -48,9 +47,8 @@ func TestE2E(t *testing.T) {
 var _ = BeforeSuite(func(ctx SpecContext) {
 	Expect(os.Getenv("KUBEBUILDER_ASSETS")).NotTo(BeEmpty(),
 		"KUBEBUILDER_ASSETS must name the kube-apiserver and etcd binaries (make test-e2e builds them)")
-	// In-process components (the node agent's manager) log through controller-runtime's global
-	// logger: into the spec output and into inProcessLog, which the RBAC specs scan.
-	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(inProcessLog, GinkgoWriter)), zap.UseDevMode(true)))
+	// controller-runtime's clients in this process log through its global logger.
+	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 	SetDefaultEventuallyTimeout(60 * time.Second)
 	SetDefaultEventuallyPollingInterval(200 * time.Millisecond)
 	root, err := cluster.ModuleRoot()
@@ -110,9 +108,6 @@ var _ = AfterSuite(func() {
 		Expect(os.RemoveAll(tempState)).To(Succeed())
 	}
 })
-
-// inProcessLog holds everything logged through controller-runtime's logger in this process.
-var inProcessLog = &lockedBuffer{}
 
 // tempState is the run's temporary state directory (when E2E_STATE_DIR is not set).
 var tempState string
