@@ -3,9 +3,9 @@
 // starts once and every spec shares.
 //
 // The specs here need no VM: `make deploy` applies config/default server-side; slicelb-controller
-// runs as a process and the node agent in this process (this host's kernel has no IPVS: see
-// node_identity_test.go), each authenticated as its own ServiceAccount with exactly the generated
-// RBAC, and a missing permission fails the suite; neither can read Secrets; the applied Deployment and DaemonSet carry the required security settings. The control
+// and slicelb-node run as processes (slicelb-node with --fake-kernel: this host's kernel has no
+// IPVS), each with its manifest's arguments and authenticated as its own ServiceAccount with
+// exactly the generated RBAC, and a missing permission fails the suite; neither can read Secrets; the applied Deployment and DaemonSet carry the required security settings. The control
 // plane runs no kubelet and no kube-controller-manager, so the Deployment and DaemonSet never get
 // pods: the binaries run next to the suite instead, with the arguments the manifests give them.
 //
