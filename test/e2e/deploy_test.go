@@ -55,7 +55,8 @@ func ensureDeployed(ctx context.Context) error {
 }
 
 // findKubectl is $KUBECTL, else KUBEBUILDER_ASSETS/kubectl (`make kubectl` builds it there), else
-// kubectl on PATH, else "". KUBECTL=- forces the Go fallback (to test it where kubectl exists).
+// "" (the Go fallback). KUBECTL=- forces the fallback. A kubectl on PATH is not used: it may be
+// another version, or a cloud SDK's dispatcher.
 func findKubectl() string {
 	if k := os.Getenv("KUBECTL"); k == "-" {
 		return ""
@@ -63,9 +64,6 @@ func findKubectl() string {
 		return k
 	}
 	if p := filepath.Join(os.Getenv("KUBEBUILDER_ASSETS"), "kubectl"); isExecutable(p) {
-		return p
-	}
-	if p, err := exec.LookPath("kubectl"); err == nil {
 		return p
 	}
 	return ""

@@ -13,7 +13,7 @@
 // same shared state (suite_test.go: the suite variable, ensureDeployed, serviceAccountKubeconfig).
 //
 // Environment: KUBEBUILDER_ASSETS (kube-apiserver, etcd; required), KUBECTL (a kubectl to run
-// `make deploy` with; default KUBEBUILDER_ASSETS/kubectl, then PATH; without one the manifests
+// `make deploy` with; default KUBEBUILDER_ASSETS/kubectl; without one the manifests
 // are applied server-side from Go; KUBECTL=- forces that), KUSTOMIZE (default bin/kustomize-v5.8.2), E2E_STATE_DIR (keep
 // the control plane's state and logs there instead of a temporary directory).
 package e2e
