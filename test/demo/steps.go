@@ -234,6 +234,9 @@ func (d *demo) showNotReady(ctx context.Context) error {
 		return err
 	}
 	_, _ = fmt.Fprintf(d.w, "myapp-1 left the rotation %v after its status changed\n", time.Since(start).Round(100*time.Millisecond))
+	if err := d.showVirtualServer(ctx, "myapp"); err != nil {
+		return err
+	}
 	replies, err := d.curlLoop(ctx, "myapp")
 	if err != nil {
 		return err
@@ -284,4 +287,28 @@ func distinct(replies []string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// showVirtualServer prints one Service's virtual server from the node's IPVS table (a removed TCP
+// real server stays at weight 0 while its connections drain).
+func (d *demo) showVirtualServer(ctx context.Context, svc string) error {
+	status, err := d.node.Status(ctx)
+	if err != nil {
+		return err
+	}
+	vs := d.clusterIP(ctx, svc) + ":80 "
+	_, _ = fmt.Fprintf(d.w, "$ slicelb-node status | grep -A3 %s\n", strings.TrimSpace(vs))
+	in := false
+	for _, l := range strings.Split(status, "\n") {
+		switch {
+		case strings.Contains(l, vs):
+			in = true
+		case !strings.HasPrefix(l, "  ->"):
+			in = false
+		}
+		if in {
+			_, _ = fmt.Fprintln(d.w, l)
+		}
+	}
+	return nil
 }

@@ -15,9 +15,12 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
+// now is the clock of the AGE columns (tests fix it).
+var now = time.Now
+
 // age renders like kubectl's short ages (5s, 3m).
 func age(t metav1.Time) string {
-	d := time.Since(t.Time)
+	d := now().Sub(t.Time)
 	if d < 2*time.Minute {
 		return fmt.Sprintf("%ds", int(d.Seconds()))
 	}

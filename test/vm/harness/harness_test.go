@@ -58,7 +58,13 @@ func TestInitramfsArchive(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	order, err := Initramfs{Init: initPath, ModulesDir: dir, Modules: []string{"crc32c_generic", "libcrc32c"}}.Write(&buf)
+	files := []File{
+		{Path: "etc/vmnode/config.json", Mode: 0o644, Data: []byte("{}")},
+		{Path: "etc/vmnode/node.kubeconfig", Mode: 0o600, Data: []byte("kc")},
+		{Path: "bin/slicelb-node", Mode: 0o755, Data: []byte("ELF")},
+		{Path: "var/run/marker", Mode: 0o644, Data: nil}, // var/run already exists: no second entry
+	}
+	order, err := Initramfs{Init: initPath, ModulesDir: dir, Modules: []string{"crc32c_generic", "libcrc32c"}, Files: files}.Write(&buf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +85,8 @@ func TestInitramfsArchive(t *testing.T) {
 		"modules/libcrc32c.ko": "ELF:kernel/lib/libcrc32c.ko", "modules/crc32c_generic.ko": "ELF:kernel/crypto/crc32c_generic.ko",
 		"dev/console": "", "dev/null": "", "dev": "", "proc": "", "sys": "", "run": "", "tmp": "", "var": "",
 		"var/run": "", "modules": "", "TRAILER!!!": "",
+		"etc": "", "etc/vmnode": "", "etc/vmnode/config.json": "{}", "etc/vmnode/node.kubeconfig": "kc",
+		"bin": "", "bin/slicelb-node": "ELF", "var/run/marker": "",
 	}
 	if !reflect.DeepEqual(entries, want) {
 		t.Fatalf("archive entries = %v, want %v", entries, want)

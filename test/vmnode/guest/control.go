@@ -36,9 +36,13 @@ func (c *control) serve() error {
 	mux.HandleFunc(guestapi.PathHTTP, func(w http.ResponseWriter, r *http.Request) { c.traffic(w, r, httpGet) })
 	mux.HandleFunc(guestapi.PathUDP, func(w http.ResponseWriter, r *http.Request) { c.traffic(w, r, udpAsk) })
 	mux.HandleFunc(guestapi.PathStatus, func(w http.ResponseWriter, _ *http.Request) {
-		out, err := exec.Command(guestapi.NodeBinary, "status").CombinedOutput()
+		// stdout only: moby/ipvs warns on stderr that modprobe is missing (the modules are loaded).
+		cmd := exec.Command(guestapi.NodeBinary, "status")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
 		if err != nil {
-			http.Error(w, fmt.Sprintf("slicelb-node status: %v\n%s", err, out), http.StatusInternalServerError)
+			http.Error(w, fmt.Sprintf("slicelb-node status: %v\n%s%s", err, out, stderr.String()), http.StatusInternalServerError)
 			return
 		}
 		_, _ = w.Write(out)
