@@ -120,7 +120,7 @@ var _ = Describe("Leader failover", Ordered, func() {
 		record("failover: takeover after old leader's last renewal", "%v", takeover.Sub(lastRenewal).Round(10*time.Millisecond))
 		record("failover: writes by old leader after new leader's first", "%d (A wrote %d, B wrote %d; objects handed over %d)",
 			len(late), len(aWrites), len(bWrites), len(both))
-		record("failover: duplicate endpoints / lost endpoints", "%d / %d (slices %d = desired %d)",
+		record("failover: duplicate endpoints / lost endpoints", "%d / %d (slices %d, fresh packing %d)",
 			v.DuplicateEndpoints, v.Lost, v.Slices, v.DesiredSlices)
 		Expect(late).To(BeEmpty(), "the old leader wrote after the new leader started writing")
 		// client-go: the follower counts the lease duration from when it observed the last

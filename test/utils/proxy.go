@@ -1,7 +1,6 @@
 package utils
 
 import (
-	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -68,7 +67,6 @@ func NewAPIProxy(cfg *rest.Config) (*APIProxy, error) {
 		Transport:      transport,
 		FlushInterval:  -1, // watch events pass at once (unless delayed on purpose)
 		ModifyResponse: p.modifyResponse,
-		ErrorLog:       nil,
 	}
 	p.srv = &http.Server{Handler: p.handler(rp), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = p.srv.Serve(ln) }()
@@ -98,14 +96,8 @@ func (p *APIProxy) WriteKubeconfig(path string) error {
 }
 
 // Close stops the proxy and cuts the connections through it.
-func (p *APIProxy) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	if err := p.srv.Shutdown(ctx); err != nil {
-		return errors.Join(err, p.srv.Close())
-	}
-	return nil
-}
+// Watches never go idle, so there is no graceful shutdown to wait for.
+func (p *APIProxy) Close() error { return p.srv.Close() }
 
 func (p *APIProxy) handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
