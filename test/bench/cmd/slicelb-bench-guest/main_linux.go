@@ -102,6 +102,26 @@ func measure(n, m int) (report.DataplaneBench, error) {
 			return res, err
 		}
 	}
+	// The agent's own kernel-table cache (SyncerOptions.FullResyncPeriod, as slicelb-node runs it): a
+	// restarted agent's first sync reads the whole table; later syncs plan against the cache.
+	cachedSyncer, err := agent.NewSyncer(agent.SyncerOptions{IPVS: cnt, Netif: nif, NodeName: "node-1", FullResyncPeriod: time.Hour})
+	if err != nil {
+		return res, err
+	}
+	const agentCached = "agent Syncer with FullResyncPeriod (kernel-table cache), after a restart"
+	third := again.ReplaceEndpoint(2, n*m+2)
+	for _, s := range []struct {
+		name  string
+		w     dpbench.World
+		floor int
+	}{{"restart: first sync (full read, nothing to write)", again, 0}, {report.StepChange, third, 2}, {report.StepNoop, third, 0}} {
+		if err := step(s.name, agentCached, s.floor, func() (int, error) {
+			r, err := cachedSyncer.Sync(ctx, agent.Snapshot{Services: s.w.Services, Slices: s.w.Slices}, time.Now())
+			return r.Writes, err
+		}); err != nil {
+			return res, err
+		}
+	}
 	stats, err := ctrlbench.ReadProcStats(os.Getpid())
 	res.AgentRSSMiB = stats.PeakRSSMiB
 	return res, err
