@@ -116,14 +116,35 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		Kernel: kernelImage(o.Assets), Initrd: initrd, MemoryMB: o.MemoryMB, CPUs: o.CPUs, Accel: harness.ChooseAccel(),
 		Extra: []string{"-netdev", netdev, "-device", "virtio-net-pci,netdev=n0"},
 	}
-	n.Process, err = o.Cluster.StartProcess(cluster.ProcessOptions{Name: "vm-node", Path: "qemu-system-x86_64", Args: boot.QemuArgs()})
-	if err != nil {
-		return nil, fmt.Errorf("starting qemu (make vm-assets installs it): %w", err)
+	err = n.boot(ctx, o, boot)
+	if err != nil && !strings.Contains(n.ConsoleTail(1<<20), guestapi.Started) {
+		// The kernel died before running the guest (a nested /dev/kvm, or an emulated CPU on a
+		// starved host tripping an early boot check, as test/vm has seen). Nothing ran yet, so one
+		// more boot with TCG is safe; a second failure is reported.
+		boot.Accel = "tcg"
+		err = errors.Join(err, n.Stop())
+		if err2 := n.boot(ctx, o, boot); err2 != nil {
+			return nil, fmt.Errorf("%w; booting again with TCG: %w", err, err2)
+		}
+		err = nil
 	}
-	if err := n.waitReady(ctx, o.BootTimeout); err != nil {
-		return nil, errors.Join(err, n.Stop())
+	if err != nil {
+		return nil, err
 	}
 	return n, nil
+}
+
+// boot starts qemu as the cluster's process "vm-node" and waits for the control endpoint.
+func (n *Node) boot(ctx context.Context, o Options, b harness.Boot) error {
+	var err error
+	n.Process, err = o.Cluster.StartProcess(cluster.ProcessOptions{Name: "vm-node", Path: "qemu-system-x86_64", Args: b.QemuArgs()})
+	if err != nil {
+		return fmt.Errorf("starting qemu (make vm-assets installs it): %w", err)
+	}
+	if err := n.waitReady(ctx, o.BootTimeout); err != nil {
+		return errors.Join(err, n.Stop())
+	}
+	return nil
 }
 
 // identities are the guest's kubeconfigs (slicelb-node's and the kubelet stand-in's, both with
@@ -179,6 +200,9 @@ func (n *Node) waitReady(ctx context.Context, timeout time.Duration) error {
 
 // ConsoleTail is the last lines of the guest's console.
 func (n *Node) ConsoleTail(lines int) string {
+	if n.Process == nil {
+		return "(qemu did not start)"
+	}
 	log, err := n.Process.Logs()
 	if err != nil {
 		return err.Error()
@@ -192,6 +216,9 @@ func (n *Node) ConsoleTail(lines int) string {
 
 // Stop powers the VM off (kills qemu: the guest keeps no state worth a clean shutdown).
 func (n *Node) Stop() error {
+	if n.Process == nil {
+		return nil
+	}
 	if exited, _ := n.Process.Exited(); exited {
 		return nil
 	}

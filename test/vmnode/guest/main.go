@@ -32,7 +32,7 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("setup (modules %v): %w", loaded, err)
 	}
-	fmt.Printf("slicelb-vmnode: started, %d modules loaded\n", len(loaded))
+	fmt.Printf("%s, %d modules loaded\n", guestapi.Started, len(loaded))
 	var cfg guestapi.Config
 	b, err := os.ReadFile(guestapi.ConfigPath)
 	if err != nil {

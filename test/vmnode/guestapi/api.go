@@ -22,6 +22,10 @@ const (
 	ClientIP = "10.0.250.2"
 )
 
+// Started starts the guest's first console line, printed once its modules are loaded: a console
+// without it means the kernel never ran the guest.
+const Started = "slicelb-vmnode: started"
+
 // Ready is the console line the guest prints once its control endpoint serves.
 const Ready = "slicelb-vmnode: ready"
 
