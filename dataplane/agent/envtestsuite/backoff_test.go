@@ -34,7 +34,7 @@ var _ = Describe("slicelb-node under a failing kernel port", func() {
 		ns := newNamespace()
 		n := startAgent(minSync)
 		Eventually(func() float64 { return n.syncs("success") }).Should(BeNumerically(">=", 1))
-		n.kernel.FailNext(ipvs.MethodAddVirtualServer, fmt.Errorf("injected netlink failure"), -1)
+		n.kernel.FailNext(ipvs.MethodAddVirtualServer, fmt.Errorf("injected netlink failure EBUSY (backoff spec)"), -1)
 		before := n.kernel.Calls(ipvs.MethodAddVirtualServer)
 		errorsBefore := n.netlinkErrors("add_virtual_server")
 
@@ -68,7 +68,7 @@ var _ = Describe("slicelb-node under a failing kernel port", func() {
 			Expect(gap).To(BeNumerically(">=", want*9/10), "gap %d: %s", i, gaps)
 			Expect(gap).To(BeNumerically("<", want+time.Second), "gap %d: %s", i, gaps)
 		}
-		Eventually(func() []string { return nodeEvents("SyncFailed") }).Should(ContainElement(ContainSubstring("injected netlink failure")))
+		Eventually(func() []string { return nodeEvents("SyncFailed") }).Should(ContainElement(ContainSubstring("injected netlink failure EBUSY (backoff spec)")))
 
 		n.kernel.ClearFailures()
 		Eventually(func() []string { return n.realServers(ip) }).WithTimeout(10 * time.Second).Should(Equal([]string{podIP(7) + ":8080"}))
