@@ -110,7 +110,7 @@ test-vm: vm-assets ## Node dataplane suite inside a real Linux kernel (qemu VM w
 test-e2e: envtest kubectl kustomize controller-gen vm-assets ## Whole system: local control plane, make deploy, RBAC, VM node with real traffic.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" KUSTOMIZE="$(KUSTOMIZE)" go test -count=1 -timeout 5m ./test/cluster/...
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" KUBECTL="$(KUBECTL)" KUSTOMIZE="$(KUSTOMIZE)" VM_ASSETS="$(VM_ASSETS)" \
-		go test -count=1 -timeout 30m ./test/e2e/... -ginkgo.v
+		go test -count=1 -v -timeout 30m ./test/e2e/... -ginkgo.v
 
 ##@ Demo
 
