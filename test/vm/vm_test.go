@@ -43,7 +43,7 @@ func TestVM(t *testing.T) {
 		t.Fatal(err)
 	}
 	order, err := harness.Initramfs{Init: guestBin, ModulesDir: filepath.Join(assets, "lib", "modules", version),
-		Modules: guestModules}.Write(f)
+		Modules: guestModules, Files: []harness.File{nodeBinary(t, tmp)}}.Write(f)
 	if err == nil {
 		err = f.Close()
 	}
