@@ -113,12 +113,3 @@ func (c *churn) stop() {
 	c.cancel()
 	c.wg.Wait()
 }
-
-// podsOf counts the pods of an app in the API server (for messages).
-func podsOf(ctx context.Context, namespace, app string) int {
-	l, err := suite.Clientset.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=" + app})
-	if err != nil {
-		return -1
-	}
-	return len(l.Items)
-}
