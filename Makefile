@@ -77,7 +77,7 @@ FUZZ_TARGETS ?= $(shell grep -rl --include='*_test.go' '^func Fuzz' internal dat
 FUZZTIME ?= 10s
 
 .PHONY: test
-test: verify vet lint test-unit fuzz-smoke test-envtest test-vm test-e2e ## Everything CI runs: verify, vet, lint, unit, fuzz smoke, envtest, VM and e2e suites.
+test: verify vet lint test-unit fuzz-smoke test-envtest test-reliability test-vm test-e2e ## Everything CI runs: verify, vet, lint, unit, fuzz smoke, envtest, reliability, VM and e2e suites.
 
 .PHONY: test-unit
 test-unit: ## Unit tests of the pure packages (with fuzz seed corpora).
@@ -99,6 +99,11 @@ fuzz: ## Run every fuzz target for a longer time (FUZZTIME=2m).
 .PHONY: test-envtest
 test-envtest: envtest ## Controller suites against a real kube-apiserver + etcd (envtest).
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test -count=1 -timeout 30m ./controllers/... ./dataplane/agent/envtestsuite/...
+
+# -v: the suite prints its measured outcomes (takeover time, writes duplicated, duplicate/lost endpoints).
+.PHONY: test-reliability
+test-reliability: envtest ## Controller faults: API server restart, leader failover, conflicts, stale cache, bad input (real control plane + binary).
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test -count=1 -v -timeout 20m ./test/reliability/... -ginkgo.v
 
 .PHONY: test-vm
 test-vm: vm-assets ## Node dataplane suite inside a real Linux kernel (qemu VM with IPVS).
