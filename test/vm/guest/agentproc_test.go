@@ -33,7 +33,7 @@ import (
 // killing a node agent mid-loop: the process, its netlink sockets and any write in flight die.
 const (
 	agentProcessEnv    = "SLICELB_GUEST_AGENT_PROCESS"
-	agentProcessPeriod = 100 * time.Millisecond
+	agentProcessPeriod = 250 * time.Millisecond
 	agentSyncLine      = "agent-process: synced"
 )
 
@@ -132,7 +132,7 @@ func startAgentProcess(snap agent.Snapshot) (*agentProc, int) {
 		}
 		p.done <- cmd.Wait()
 	}()
-	DeferCleanup(func() { p.kill() })
+	running = append(running, p)
 	var line string
 	Eventually(p.lines).WithTimeout(60*time.Second).Should(Receive(&line), "the agent process never synced")
 	var n, writes, errs int
@@ -140,6 +140,17 @@ func startAgentProcess(snap agent.Snapshot) (*agentProc, int) {
 	Expect(err).NotTo(HaveOccurred(), "line %q", line)
 	Expect(errs).To(BeZero())
 	return p, writes
+}
+
+// running are the agent processes the current spec started.
+var running []*agentProc
+
+// killAgentProcesses kills every agent process still running (an AfterEach before cleanupAgent).
+func killAgentProcesses() {
+	for _, p := range running {
+		p.kill()
+	}
+	running = nil
 }
 
 // kill sends SIGKILL and waits for the process to be gone; it returns how it ended.
