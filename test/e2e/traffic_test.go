@@ -48,7 +48,7 @@ var _ = Describe("traffic through a VM node", Ordered, func() {
 		start := time.Now()
 		node, err = vmnode.Start(ctx, vmnode.Options{
 			Cluster: suite.Cluster, Assets: vmAssets(), NodeBinary: suite.Binaries.Node, NodeKubeconfig: kc,
-			NodeName: vmNodeName, ForwardTCP: []int{30010}, NodeArgs: []string{"--metrics-bind-address=0"},
+			NodeName: vmNodeName, ForwardTCP: []int{30010}, NodeArgs: agentMetricsArgs,
 		})
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func() { Expect(node.Stop()).To(Succeed()) })
@@ -223,6 +223,10 @@ var _ = Describe("traffic through a VM node", Ordered, func() {
 		report("network programming latency", "pod ready -> first connection through %s: min %v, median %v, max %v (3 rounds, TCG VM)",
 			target, samples[0].Round(10*time.Millisecond), samples[1].Round(10*time.Millisecond), samples[2].Round(10*time.Millisecond))
 	}, SpecTimeout(3*time.Minute))
+
+	// Reliability (issue 6) on the same VM node: a foreign EndpointSlice, then the agent's SIGKILL.
+	foreignSliceSpec(func() *vmnode.Node { return node })
+	agentKillSpec(func() *vmnode.Node { return node })
 
 	It("ran slicelb-node in the VM without an RBAC refusal", func() {
 		log, err := node.Process.Logs()

@@ -94,3 +94,25 @@ func (n *Node) Pods(ctx context.Context) ([]string, error) {
 	}
 	return out, nil
 }
+
+// KillAgent SIGKILLs slicelb-node inside the VM; the guest restarts it (as a DaemonSet would) and
+// the call returns once the restarted agent is ready, with the pids and the time it was down.
+func (n *Node) KillAgent(ctx context.Context) (guestapi.AgentKill, error) {
+	var out guestapi.AgentKill
+	b, err := n.get(ctx, guestapi.PathKillAgent, nil)
+	if err != nil {
+		return out, err
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return out, fmt.Errorf("VM node %s: %w", guestapi.PathKillAgent, err)
+	}
+	return out, nil
+}
+
+// AgentMetrics is the running slicelb-node's /metrics text; the node must have been started
+// with NodeArgs --metrics-bind-address=127.0.0.1:10259 (guestapi.AgentMetricsPort) and
+// --metrics-secure=false.
+func (n *Node) AgentMetrics(ctx context.Context) (string, error) {
+	b, err := n.get(ctx, guestapi.PathAgentMetrics, nil)
+	return string(b), err
+}

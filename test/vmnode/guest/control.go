@@ -55,6 +55,8 @@ func (c *control) serve() error {
 		}
 		_, _ = io.WriteString(w, out)
 	})
+	mux.HandleFunc(guestapi.PathKillAgent, killAgent)
+	mux.HandleFunc(guestapi.PathAgentMetrics, agentMetrics)
 	mux.HandleFunc(guestapi.PathPods, func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, c.pods.list()+"\n") })
 	srv := &http.Server{Addr: fmt.Sprintf(":%d", guestapi.ControlPort), Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return srv.ListenAndServe()

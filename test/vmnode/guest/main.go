@@ -80,7 +80,12 @@ func startAgent(cfg guestapi.Config) <-chan error {
 			cmd.Stdout, cmd.Stderr = w, w
 			go prefixLines(r, "node| ")
 			start := time.Now()
-			err := cmd.Run()
+			err := cmd.Start()
+			if err == nil {
+				agent.set(cmd.Process)
+				err = cmd.Wait()
+				agent.set(nil)
+			}
 			_ = w.Close()
 			fmt.Printf("slicelb-vmnode: slicelb-node exited after %s: %v\n", time.Since(start).Round(time.Millisecond), err)
 			if time.Since(start) > time.Minute {

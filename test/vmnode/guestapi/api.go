@@ -50,7 +50,33 @@ const (
 	PathAddresses = "/addresses"
 	// PathPods lists the simulated pods, "namespace/name ip" a line.
 	PathPods = "/pods"
+	// PathKillAgent sends SIGKILL to the running slicelb-node, waits for the restarted one to be
+	// ready (its /readyz on AgentProbePort) and answers an AgentKill.
+	PathKillAgent = "/kill-agent"
+	// PathAgentMetrics is the running slicelb-node's /metrics (Prometheus text), read from
+	// 127.0.0.1:AgentMetricsPort: the host passes --metrics-bind-address=127.0.0.1:AgentMetricsPort
+	// --metrics-secure=false to enable it.
+	PathAgentMetrics = "/agent-metrics"
 )
+
+// The agent's ports inside the VM: slicelb-node's default probe port, and the metrics port the
+// host enables through NodeArgs.
+const (
+	AgentProbePort   = 10266
+	AgentMetricsPort = 10259
+)
+
+// AgentKill is the answer of PathKillAgent.
+type AgentKill struct {
+	// KilledPID is the slicelb-node process that got SIGKILL; RestartedPID the one that replaced it.
+	KilledPID    int `json:"killedPID"`
+	RestartedPID int `json:"restartedPID"`
+	// StartedMillis is SIGKILL → the restarted process seen running (the old one reaped, the
+	// restart delay, the new exec).
+	StartedMillis int64 `json:"startedMillis"`
+	// DownMillis is SIGKILL → the restarted agent's /readyz answering 200 (its first sync done).
+	DownMillis int64 `json:"downMillis"`
+}
 
 // Replies is the answer of PathHTTP and PathUDP: one entry per attempt, in order; a failed attempt
 // is "error: ..." (the caller decides whether failures are expected).
