@@ -55,7 +55,7 @@ var _ = Describe("Bad input", Ordered, func() {
 		p.Status.PodIP, p.Status.PodIPs = "999.1.2.3", []corev1.PodIP{{IP: "999.1.2.3"}}
 		err := createPod(ctx, p)
 		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "want 422 Invalid, got %v", err)
-		record("bad input: unparsable Pod IP", "refused by kube-apiserver (422 Invalid); planner: FuzzDesiredEndpoints/FuzzSlicePlan")
+		record("bad input: unparsable Pod IP", "refused by kube-apiserver (422 Invalid); planner: internal/endpoints TestUnparsablePodIPs")
 	})
 
 	It("never sees hand-written Endpoints with invalid IPs: the API server refuses them", func(ctx SpecContext) {
