@@ -34,6 +34,7 @@ type options struct {
 	reps                   int
 	skipController, skipVM bool
 	renderOnly             bool
+	notes                  []string
 	controllerFrom         string
 	firstRep               int
 	idle                   time.Duration
@@ -53,6 +54,10 @@ func main() {
 	flag.BoolVar(&o.skipVM, "skip-dataplane", false, "Skip the dataplane scenario in the VM.")
 	flag.StringVar(&o.controllerFrom, "controller-from", "", "Comma-separated results.json files of earlier invocations whose controller runs are included (before this run's).")
 	flag.IntVar(&o.firstRep, "first-rep", 1, "Number of this invocation's first repetition (when adding to --controller-from runs).")
+	flag.Func("note", "A note for RESULTS.md (repeatable), e.g. the machine's load; kept in results.json.", func(v string) error {
+		o.notes = append(o.notes, v)
+		return nil
+	})
 	flag.BoolVar(&o.renderOnly, "render-only", false, "Only re-render RESULTS.md and convergence.png from OUT/results.json.")
 	flag.DurationVar(&o.idle, "idle", 0, "Idle window with nothing changing (0: 30s, or 10s with --quick).")
 	flag.Parse()
@@ -94,6 +99,7 @@ func run(ctx context.Context, o options) error {
 		if err := json.Unmarshal(b, &res); err != nil {
 			return err
 		}
+		res.Notes = append(res.Notes, o.notes...)
 		return writeOutputs(o.out, &res)
 	}
 	work, err := os.MkdirTemp("", "slicelb-bench-")
@@ -105,6 +111,7 @@ func run(ctx context.Context, o options) error {
 		res.Notes = append(res.Notes, "slicelb built from commit "+strings.TrimSpace(string(rev))+
 			" (\"-dirty\": with uncommitted changes of the shared working tree).")
 	}
+	res.Notes = append(res.Notes, o.notes...)
 	if err := loadControllerRuns(o.controllerFrom, res); err != nil {
 		return err
 	}
