@@ -131,6 +131,20 @@ demo: envtest kubectl kustomize controller-gen vm-assets build-binaries ## Run s
 demo-down: ## Stop everything 'make demo' left running (pids recorded in bin/demo/pids).
 	go run ./test/cluster/cmd/slicelb-localcluster down -dir $(DEMO_DIR)
 
+##@ Benchmarks
+
+BENCH_ARGS ?=
+
+# slicelb against upstream on the same machine, API server build and workload, in one run:
+# writes bench/results.json, bench/RESULTS.md and the convergence chart.
+.PHONY: bench
+bench: envtest vm-assets ## slicelb vs kube-controller-manager and the dataplane floor (BENCH_ARGS=--quick for a smoke run).
+	K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/build-k8s-binaries.sh "$(ENVTEST_ASSETS)" kube-controller-manager
+	CGO_ENABLED=0 go build -trimpath -o bin/slicelb-controller ./cmd/controller
+	go run ./test/bench/cmd/slicelb-bench --assets "$(ENVTEST_ASSETS)" --crd-dir config/crd/bases \
+		--kcm-bin "$(ENVTEST_ASSETS)/kube-controller-manager" --controller-bin bin/slicelb-controller \
+		--vm-assets "$(VM_ASSETS)" --out bench $(BENCH_ARGS)
+
 ##@ Build
 
 .PHONY: build

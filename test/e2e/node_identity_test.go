@@ -125,9 +125,15 @@ var _ = Describe("slicelb-node as its own ServiceAccount (--fake-kernel: no IPVS
 // nodeGauge reads an unlabelled gauge from the agent's metrics endpoint.
 func nodeGauge(ctx context.Context, b *cluster.Binary, token, name string) float64 {
 	GinkgoHelper()
-	code, body, err := scrape(ctx, b.MetricsURL(), token)
-	Expect(err).NotTo(HaveOccurred())
-	Expect(code).To(Equal(200))
+	// The metrics server starts next to the health probes, not before them: /readyz can answer a
+	// moment before the metrics port listens, so wait for the first successful scrape.
+	var body string
+	Eventually(ctx, func(g Gomega) {
+		code, text, err := scrape(ctx, b.MetricsURL(), token)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(code).To(Equal(200))
+		body = text
+	}).WithTimeout(30 * time.Second).Should(Succeed())
 	v, err := gaugeValue(body, name)
 	Expect(err).NotTo(HaveOccurred())
 	return v
