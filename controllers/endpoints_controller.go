@@ -4,9 +4,7 @@ import (
 	"context"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 
@@ -16,22 +14,12 @@ import (
 // EndpointsReconciler keeps the Endpoints object of every in-scope selector Service equal
 // to endpoints.DesiredEndpoints, the job of kube-controller-manager's endpoints-controller.
 type EndpointsReconciler struct {
-	// Client writes; Reader reads (the manager's cache; defaults to Client).
-	Client   client.Client
-	Reader   client.Reader
-	Recorder events.EventRecorder
-	Options  Options
-
-	tracker *WriteTracker
-	notices *noticeBoard
+	reconcilerBase
 }
 
 // NewEndpointsReconciler returns a reconciler reading from the manager's cache.
 func NewEndpointsReconciler(mgr ctrl.Manager, opts Options) *EndpointsReconciler {
-	return &EndpointsReconciler{
-		Client: mgr.GetClient(), Reader: mgr.GetCache(), Options: opts,
-		Recorder: mgr.GetEventRecorder("slicelb-endpoints-controller"),
-	}
+	return &EndpointsReconciler{reconcilerBase: newReconcilerBase(mgr, opts, "slicelb-endpoints-controller")}
 }
 
 // SetupWithManager registers the controller: Services in scope, the pods they select
@@ -46,18 +34,6 @@ func (r *EndpointsReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Pod{}, podHandler(mapper, r.Options.BatchPeriod)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Options.workers()}).
 		Complete(r)
-}
-
-func (r *EndpointsReconciler) init() {
-	if r.Reader == nil {
-		r.Reader = r.Client
-	}
-	if r.tracker == nil {
-		r.tracker = NewWriteTracker()
-	}
-	if r.notices == nil {
-		r.notices = newNoticeBoard(r.Recorder)
-	}
 }
 
 // Reconcile brings one Service's Endpoints object to its desired state.

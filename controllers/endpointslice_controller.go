@@ -5,7 +5,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -18,22 +17,12 @@ import (
 // equal to endpoints.PlanSlices' result, the job of kube-controller-manager's
 // endpointslice-controller.
 type EndpointSliceReconciler struct {
-	// Client writes; Reader reads (the manager's cache; defaults to Client).
-	Client   client.Client
-	Reader   client.Reader
-	Recorder events.EventRecorder
-	Options  Options
-
-	tracker *WriteTracker
-	notices *noticeBoard
+	reconcilerBase
 }
 
 // NewEndpointSliceReconciler returns a reconciler reading from the manager's cache.
 func NewEndpointSliceReconciler(mgr ctrl.Manager, opts Options) *EndpointSliceReconciler {
-	return &EndpointSliceReconciler{
-		Client: mgr.GetClient(), Reader: mgr.GetCache(), Options: opts,
-		Recorder: mgr.GetEventRecorder("slicelb-endpointslice-controller"),
-	}
+	return &EndpointSliceReconciler{reconcilerBase: newReconcilerBase(mgr, opts, "slicelb-endpointslice-controller")}
 }
 
 // SetupWithManager registers the controller: Services in scope, our slices (by their
@@ -49,18 +38,6 @@ func (r *EndpointSliceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Node{}, nodeHandler(mapper, r.Options.BatchPeriod)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Options.workers()}).
 		Complete(r)
-}
-
-func (r *EndpointSliceReconciler) init() {
-	if r.Reader == nil {
-		r.Reader = r.Client
-	}
-	if r.tracker == nil {
-		r.tracker = NewWriteTracker()
-	}
-	if r.notices == nil {
-		r.notices = newNoticeBoard(r.Recorder)
-	}
 }
 
 func (r *EndpointSliceReconciler) writer() sliceWriter {

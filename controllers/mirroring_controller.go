@@ -6,9 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 
@@ -19,22 +17,12 @@ import (
 // Services into EndpointSlices (managed-by endpoints.MirrorManagedByValue), the job of
 // kube-controller-manager's endpointslice-mirroring-controller. It never writes Endpoints.
 type EndpointSliceMirroringReconciler struct {
-	// Client writes; Reader reads (the manager's cache; defaults to Client).
-	Client   client.Client
-	Reader   client.Reader
-	Recorder events.EventRecorder
-	Options  Options
-
-	tracker *WriteTracker
-	notices *noticeBoard
+	reconcilerBase
 }
 
 // NewEndpointSliceMirroringReconciler returns a reconciler reading from the manager's cache.
 func NewEndpointSliceMirroringReconciler(mgr ctrl.Manager, opts Options) *EndpointSliceMirroringReconciler {
-	return &EndpointSliceMirroringReconciler{
-		Client: mgr.GetClient(), Reader: mgr.GetCache(), Options: opts,
-		Recorder: mgr.GetEventRecorder("slicelb-endpointslice-mirroring-controller"),
-	}
+	return &EndpointSliceMirroringReconciler{reconcilerBase: newReconcilerBase(mgr, opts, "slicelb-endpointslice-mirroring-controller")}
 }
 
 // SetupWithManager registers the controller: Endpoints objects, the Service of the same
@@ -48,18 +36,6 @@ func (r *EndpointSliceMirroringReconciler) SetupWithManager(mgr ctrl.Manager) er
 		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(sliceService(endpoints.MirrorManagedByValue))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Options.workers()}).
 		Complete(r)
-}
-
-func (r *EndpointSliceMirroringReconciler) init() {
-	if r.Reader == nil {
-		r.Reader = r.Client
-	}
-	if r.tracker == nil {
-		r.tracker = NewWriteTracker()
-	}
-	if r.notices == nil {
-		r.notices = newNoticeBoard(r.Recorder)
-	}
 }
 
 // Reconcile brings the mirrored slices of one Endpoints object to their planned state.

@@ -84,7 +84,7 @@ var _ = Describe("Stale-cache guard", func() {
 
 	It("requeues the Endpoints sync instead of writing while the cache has not observed its create and update", func() {
 		stale := testutil.ToFloat64(staleCacheRequeues.WithLabelValues(controllerEndpoint))
-		r := endpointsUnderTest{&EndpointsReconciler{Client: writer, Recorder: events.NewFakeRecorder(100)}, req}
+		r := endpointsUnderTest{&EndpointsReconciler{reconcilerBase: reconcilerBase{Client: writer, Recorder: events.NewFakeRecorder(100)}}, req}
 		before := snapshot(ns)
 
 		res, w := step(r, before)
@@ -115,7 +115,7 @@ var _ = Describe("Stale-cache guard", func() {
 	})
 
 	It("requeues the EndpointSlice sync instead of writing while the cache has not observed its create and update", func() {
-		r := slicesUnderTest{&EndpointSliceReconciler{Client: writer, Recorder: events.NewFakeRecorder(100)}, req}
+		r := slicesUnderTest{&EndpointSliceReconciler{reconcilerBase: reconcilerBase{Client: writer, Recorder: events.NewFakeRecorder(100)}}, req}
 		before := snapshot(ns)
 
 		_, w := step(r, before)
@@ -142,7 +142,7 @@ var _ = Describe("Stale-cache guard", func() {
 		svc.Labels = map[string]string{unmanagedLabel: "true"}
 		Expect(k8sClient.Create(ctx, svc)).To(Succeed())
 		Expect(k8sClient.Create(ctx, handEndpoints(ns, "ext", nil))).To(Succeed())
-		r := mirrorUnderTest{&EndpointSliceMirroringReconciler{Client: writer, Recorder: events.NewFakeRecorder(100)},
+		r := mirrorUnderTest{&EndpointSliceMirroringReconciler{reconcilerBase: reconcilerBase{Client: writer, Recorder: events.NewFakeRecorder(100)}},
 			ctrl.Request{NamespacedName: client.ObjectKeyFromObject(svc)}}
 		before := snapshot(ns)
 
