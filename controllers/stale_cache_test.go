@@ -13,6 +13,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/slicelb/slicelb/test/utils"
 )
@@ -84,7 +85,8 @@ var _ = Describe("Stale-cache guard", func() {
 
 	It("requeues the Endpoints sync instead of writing while the cache has not observed its create and update", func() {
 		stale := testutil.ToFloat64(staleCacheRequeues.WithLabelValues(controllerEndpoint))
-		r := endpointsUnderTest{&EndpointsReconciler{reconcilerBase: reconcilerBase{Client: writer, Recorder: events.NewFakeRecorder(100)}}, req}
+		rec := &EndpointsReconciler{reconcilerBase: reconcilerBase{Client: writer, Recorder: events.NewFakeRecorder(100)}}
+		r := cacheStepped{&rec.reconcilerBase, rec, req}
 		before := snapshot(ns)
 
 		res, w := step(r, before)
@@ -115,7 +117,8 @@ var _ = Describe("Stale-cache guard", func() {
 	})
 
 	It("requeues the EndpointSlice sync instead of writing while the cache has not observed its create and update", func() {
-		r := slicesUnderTest{&EndpointSliceReconciler{reconcilerBase: reconcilerBase{Client: writer, Recorder: events.NewFakeRecorder(100)}}, req}
+		rec := &EndpointSliceReconciler{reconcilerBase: reconcilerBase{Client: writer, Recorder: events.NewFakeRecorder(100)}}
+		r := cacheStepped{&rec.reconcilerBase, rec, req}
 		before := snapshot(ns)
 
 		_, w := step(r, before)
@@ -142,8 +145,8 @@ var _ = Describe("Stale-cache guard", func() {
 		svc.Labels = map[string]string{unmanagedLabel: "true"}
 		Expect(k8sClient.Create(ctx, svc)).To(Succeed())
 		Expect(k8sClient.Create(ctx, handEndpoints(ns, "ext", nil))).To(Succeed())
-		r := mirrorUnderTest{&EndpointSliceMirroringReconciler{reconcilerBase: reconcilerBase{Client: writer, Recorder: events.NewFakeRecorder(100)}},
-			ctrl.Request{NamespacedName: client.ObjectKeyFromObject(svc)}}
+		rec := &EndpointSliceMirroringReconciler{reconcilerBase: reconcilerBase{Client: writer, Recorder: events.NewFakeRecorder(100)}}
+		r := cacheStepped{&rec.reconcilerBase, rec, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(svc)}}
 		before := snapshot(ns)
 
 		_, w := step(r, before)
@@ -157,37 +160,15 @@ var _ = Describe("Stale-cache guard", func() {
 	})
 })
 
-type mirrorUnderTest struct {
-	r   *EndpointSliceMirroringReconciler
-	req ctrl.Request
+// cacheStepped is a reconciler whose cache the spec chooses for each sync: the three endpoint
+// reconcilers all read through their embedded reconcilerBase.
+type cacheStepped struct {
+	base *reconcilerBase
+	r    reconcile.Reconciler
+	req  ctrl.Request
 }
 
-func (u mirrorUnderTest) reconcileFrom(reader client.Reader) (ctrl.Result, error) {
-	u.r.Reader = reader
-	return u.r.Reconcile(ctx, u.req)
-}
-
-// cacheStepped is a reconciler whose cache the spec chooses for each sync.
-type cacheStepped interface {
-	reconcileFrom(reader client.Reader) (ctrl.Result, error)
-}
-
-type endpointsUnderTest struct {
-	r   *EndpointsReconciler
-	req ctrl.Request
-}
-
-func (u endpointsUnderTest) reconcileFrom(reader client.Reader) (ctrl.Result, error) {
-	u.r.Reader = reader
-	return u.r.Reconcile(ctx, u.req)
-}
-
-type slicesUnderTest struct {
-	r   *EndpointSliceReconciler
-	req ctrl.Request
-}
-
-func (u slicesUnderTest) reconcileFrom(reader client.Reader) (ctrl.Result, error) {
-	u.r.Reader = reader
+func (u cacheStepped) reconcileFrom(reader client.Reader) (ctrl.Result, error) {
+	u.base.Reader = reader
 	return u.r.Reconcile(ctx, u.req)
 }
