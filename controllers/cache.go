@@ -9,12 +9,17 @@ import (
 // CacheOptions returns the manager cache options the reconcilers are written for:
 // managedFields are stripped from every cached object (never read, often the largest
 // part of an object), and Pods keep only the fields the planners read, because Pods are
-// by far the most numerous objects this controller caches.
+// by far the most numerous objects this controller caches. Pods and Nodes are only ever
+// read, so reads of them return the cached objects without a deep copy: a sync of a
+// Service of 20 pods otherwise allocated 20 pod copies (and every Node lookup a Node copy),
+// garbage that dominated the controller's allocations and its peak memory.
 func CacheOptions() cache.Options {
+	readOnly := true
 	return cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Pod{}: {Transform: trimPod},
+			&corev1.Pod{}:  {Transform: trimPod, UnsafeDisableDeepCopy: &readOnly},
+			&corev1.Node{}: {UnsafeDisableDeepCopy: &readOnly},
 		},
 	}
 }

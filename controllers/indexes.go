@@ -22,6 +22,11 @@ const (
 	// one index lookup per pod label instead of a scan of every Service of the namespace
 	// per pod event (the fan-out cost discussed in kubernetes#134739).
 	IndexServiceSelectorTerm = "slicelb.io/service-selector-term"
+	// IndexPodLabel indexes Pods by each of their labels, "key=value". A Service's pods are
+	// then one lookup of a selector term followed by the full selector check, instead of
+	// a filter over every pod of the namespace (what a label-selector List of the cache
+	// does: O(pods in the namespace) per sync, plus a deep copy of each match).
+	IndexPodLabel = "slicelb.io/pod-label"
 )
 
 // SetupIndexes registers the field indexes the reconcilers rely on.
@@ -32,7 +37,22 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 	if err := indexer.IndexField(ctx, &corev1.Pod{}, IndexPodNode, podNodeKey); err != nil {
 		return err
 	}
+	if err := indexer.IndexField(ctx, &corev1.Pod{}, IndexPodLabel, podLabelKeys); err != nil {
+		return err
+	}
 	return indexer.IndexField(ctx, &corev1.Service{}, IndexServiceSelectorTerm, serviceSelectorTermKey)
+}
+
+func podLabelKeys(obj client.Object) []string {
+	podLabels := obj.GetLabels()
+	if len(podLabels) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(podLabels))
+	for k, v := range podLabels {
+		keys = append(keys, selectorTerm(k, v))
+	}
+	return keys
 }
 
 func sliceServiceKey(obj client.Object) []string {
@@ -55,12 +75,19 @@ func serviceSelectorTermKey(obj client.Object) []string {
 	if !ok || len(svc.Spec.Selector) == 0 {
 		return nil
 	}
-	keys := make([]string, 0, len(svc.Spec.Selector))
-	for k := range svc.Spec.Selector {
+	return []string{firstSelectorTerm(svc.Spec.Selector)}
+}
+
+// firstSelectorTerm is the selector's term with the smallest key, "key=value": any pod the
+// selector matches carries it. The choice is deterministic so that both directions (pod to
+// Services, Service to pods) look up the same term.
+func firstSelectorTerm(selector map[string]string) string {
+	keys := make([]string, 0, len(selector))
+	for k := range selector {
 		keys = append(keys, k)
 	}
 	first := slices.Min(keys)
-	return []string{selectorTerm(first, svc.Spec.Selector[first])}
+	return selectorTerm(first, selector[first])
 }
 
 func selectorTerm(key, value string) string { return key + "=" + value }

@@ -53,11 +53,16 @@ func selectsPods(svc *corev1.Service) bool {
 	return svc != nil && len(svc.Spec.Selector) > 0 && svc.Spec.Type != corev1.ServiceTypeExternalName
 }
 
-// listPods returns the pods the Service selects, from the cache.
+// listPods returns the pods the Service selects, from the cache: the pods carrying the
+// selector's first term (pod label index), filtered by the whole selector. The pods are
+// the cache's own (no deep copy, the cache is configured so for Pods): read them, never
+// change them.
 func listPods(ctx context.Context, r client.Reader, svc *corev1.Service) ([]*corev1.Pod, error) {
 	var list corev1.PodList
 	if err := r.List(ctx, &list, client.InNamespace(svc.Namespace),
-		client.MatchingLabelsSelector{Selector: labels.SelectorFromValidatedSet(svc.Spec.Selector)}); err != nil {
+		client.MatchingFields{IndexPodLabel: firstSelectorTerm(svc.Spec.Selector)},
+		client.MatchingLabelsSelector{Selector: labels.SelectorFromValidatedSet(svc.Spec.Selector)},
+		client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	pods := make([]*corev1.Pod, len(list.Items))

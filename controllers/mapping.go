@@ -32,7 +32,7 @@ func (m serviceMapper) servicesForPod(ctx context.Context, pod *corev1.Pod) []ty
 	for k, v := range pod.Labels {
 		var svcs corev1.ServiceList
 		if err := m.reader.List(ctx, &svcs, client.InNamespace(pod.Namespace),
-			client.MatchingFields{IndexServiceSelectorTerm: selectorTerm(k, v)}); err != nil {
+			client.MatchingFields{IndexServiceSelectorTerm: selectorTerm(k, v)}, client.UnsafeDisableDeepCopy); err != nil {
 			log.FromContext(ctx).Error(err, "Failed to list Services by selector term", "pod", client.ObjectKeyFromObject(pod))
 			continue
 		}
@@ -52,7 +52,7 @@ func (m serviceMapper) servicesForPod(ctx context.Context, pod *corev1.Pod) []ty
 // servicesForNode returns the Services with pods on the node (pod → node index).
 func (m serviceMapper) servicesForNode(ctx context.Context, node string) []types.NamespacedName {
 	var pods corev1.PodList
-	if err := m.reader.List(ctx, &pods, client.MatchingFields{IndexPodNode: node}); err != nil {
+	if err := m.reader.List(ctx, &pods, client.MatchingFields{IndexPodNode: node}, client.UnsafeDisableDeepCopy); err != nil {
 		log.FromContext(ctx).Error(err, "Failed to list Pods by node", "node", node)
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -48,6 +49,30 @@ var _ = Describe("Pod to Service mapping and the trimmed cache", func() {
 		pod.Labels = map[string]string{"app": "a1"}
 		Expect(mapper.servicesForPod(ctx, pod)).To(BeEmpty(), "a partial match is no match")
 	})
+
+	It("selects a Service's pods through its first selector term, then the whole selector", func() {
+		svc := service(ns, "front", "", http)
+		// "app" is the smallest key: the lookup term; "tier" must still be checked.
+		svc.Spec.Selector = map[string]string{"app": "web", "tier": "front"}
+		Expect(k8sClient.Create(ctx, svc)).To(Succeed())
+		createPod(ns, podSpec{name: "match", app: "web", extraLabels: map[string]string{"tier": "front"}, ips: []string{"10.1.0.1"}, ready: true})
+		createPod(ns, podSpec{name: "other-tier", app: "web", extraLabels: map[string]string{"tier": "back"}, ips: []string{"10.1.0.2"}, ready: true})
+		createPod(ns, podSpec{name: "other-app", app: "api", extraLabels: map[string]string{"tier": "front"}, ips: []string{"10.1.0.3"}, ready: true})
+		Eventually(endpointsView(ns, "front")).Should(Equal([]string{"ready=[10.1.0.1] notReady=[] ports=[http/TCP/8080]"}))
+		Eventually(slicesView(ns, "front", ours)).Should(Equal([]string{"IPv4 ports=[http/TCP/8080] eps=[10.1.0.1(rs-)]"}))
+	})
+
+	DescribeTable("index keys",
+		func(got func() []string, want []string) { Expect(got()).To(ConsistOf(want)) },
+		Entry("a pod is indexed by every label", func() []string {
+			return podLabelKeys(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web", "tier": "front"}}})
+		}, []string{"app=web", "tier=front"}),
+		Entry("a pod without labels is not indexed", func() []string { return podLabelKeys(&corev1.Pod{}) }, []string{}),
+		Entry("a Service by the term with the smallest key", func() []string {
+			return serviceSelectorTermKey(&corev1.Service{Spec: corev1.ServiceSpec{Selector: map[string]string{"tier": "front", "app": "web"}}})
+		}, []string{"app=web"}),
+		Entry("a Service without selector is not indexed", func() []string { return serviceSelectorTermKey(&corev1.Service{}) }, []string{}),
+	)
 
 	It("caches pods without managedFields, annotations and unused spec fields, keeping what the planners read", func() {
 		pod := createPod(ns, podSpec{name: "a", app: "web", ips: []string{"10.1.0.1"}, ready: true, node: "n1",

@@ -24,7 +24,8 @@ import (
 func snapshot(ns string) client.Reader {
 	GinkgoHelper()
 	b := fake.NewClientBuilder().WithScheme(scheme.Scheme).
-		WithIndex(&discoveryv1.EndpointSlice{}, IndexSliceService, sliceServiceKey)
+		WithIndex(&discoveryv1.EndpointSlice{}, IndexSliceService, sliceServiceKey).
+		WithIndex(&corev1.Pod{}, IndexPodLabel, podLabelKeys)
 	var svcs corev1.ServiceList
 	var pods corev1.PodList
 	var eps corev1.EndpointsList

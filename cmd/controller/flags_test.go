@@ -25,7 +25,7 @@ func TestDefaults(t *testing.T) {
 		o.reconcilers.Workers, o.reconcilers.MaxEndpointsPerSlice, o.reconcilers.BatchPeriod,
 		o.reconcilers.ServiceSelector == nil, strings.Join(o.controllers, ","),
 		o.leaseDuration, o.renewDeadline, o.retryPeriod}
-	want := []any{false, ":8081", ":8443", true, float32(50), 100, 5, 100, time.Duration(0), true,
+	want := []any{false, ":8081", ":8443", true, float32(200), 500, 5, 100, time.Duration(0), true,
 		"endpoints,endpointslice,endpointslice-mirroring", 15 * time.Second, 10 * time.Second, 2 * time.Second}
 	for i := range want {
 		if got[i] != want[i] {

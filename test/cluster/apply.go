@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -76,6 +77,12 @@ func ServerSideApply(ctx context.Context, cfg *rest.Config, fieldManager string,
 			if m, err = mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
 				return log.String(), err
 			}
+		}
+		if m.Scope.Name() == meta.RESTScopeNameRoot {
+			// As kubectl does: a cluster-scoped object has no namespace, whatever the manifest
+			// says (kustomize's namespace transformer sets one on kinds its schema does not
+			// know, such as flowcontrol.apiserver.k8s.io/v1 FlowSchema).
+			u.SetNamespace("")
 		}
 		_, err = dyn.Resource(m.Resource).Namespace(u.GetNamespace()).Apply(ctx, u.GetName(), u,
 			metav1.ApplyOptions{FieldManager: fieldManager, Force: true})

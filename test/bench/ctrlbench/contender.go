@@ -21,6 +21,8 @@ type Contender struct {
 	// SetQPS says whether QPS/Burst are passed as flags; when false the binary's own defaults apply
 	// (QPS/Burst then only describe them in the results).
 	SetQPS bool
+	// ExtraArgs are appended to the flags (e.g. a profiling endpoint while investigating).
+	ExtraArgs []string
 }
 
 // args are the command-line flags for the contender against kubeconfig.
@@ -40,7 +42,7 @@ func (c Contender) args(kubeconfig string) []string {
 	if c.SetQPS {
 		a = append(a, fmt.Sprintf("--kube-api-qps=%g", c.QPS), fmt.Sprintf("--kube-api-burst=%d", c.Burst))
 	}
-	return a
+	return append(a, c.ExtraArgs...)
 }
 
 // Process is a running contender.

@@ -46,8 +46,12 @@ const method = `## How the figures are measured
 - **Convergence**: from the harness's first write of the phase until the moment after which every expected object
   matched for 1 s without interruption, judged on every watch event: each Service's EndpointSlices (all slices
   labelled with its name, addresses deduplicated, counted by the ready condition) and its Endpoints (addresses and
-  notReadyAddresses). The bulk figure includes the harness's own writing time (20,000 pod creates + 20,000 status
-  writes at full size); the "after the harness's last write" row is the controller's lag alone.
+  notReadyAddresses).
+- **Bulk create**: the harness first creates every pod and makes it ready through the status subresource while no
+  Service selects them (2 writes per pod; its duration is the "pods created" row, not a contender's figure, though the
+  contender caches every pod meanwhile); then it creates the Services as fast as the API server takes them (32
+  parallel writers), and the bulk figure runs from the first Service create until every Service's Endpoints and
+  slices are complete: an Endpoints object and a slice of 20 addresses per Service, the floor of 2 writes per Service.
 - **pod ready → slice**: from the moment the harness sends a pod's status PATCH (Ready=False) until a watch event shows
   that pod's address not ready in an EndpointSlice; p50/p99 over every flipped pod. The flip is rolling, paced at a
   fixed rate (200 pods/s; 50/s with --quick).
@@ -90,7 +94,7 @@ func writeController(b *strings.Builder, r *Results) {
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", f, num(av), num(dv), ratio(av, dv), num(sv), ratio(av, sv))
 	}
 	b.WriteString("\n![convergence over time during the bulk create](convergence.png)\n\n### Targets (controller)\n\n| target | measured | verdict |\n|---|---|---|\n")
-	for _, t := range controllerTargets(r, a, bs) {
+	for _, t := range controllerTargets(r, a, bd, bs) {
 		fmt.Fprintf(b, "| %s | %s | %s |\n", t[0], t[1], t[2])
 	}
 	b.WriteString("\n### Every run\n\n| # | contender | setting | bulk s | harness s | flip s | mirror s | p50 ms | p99 ms | writes | idle | RSS MiB | CPU s | error |\n" +
@@ -114,15 +118,20 @@ func writeController(b *strings.Builder, r *Results) {
 	b.WriteString("\n")
 }
 
-func controllerTargets(r *Results, a, bs Summary) [][3]string {
-	f := func(name string) (float64, float64) { return a.Figures[name], bs.Figures[name] }
+// controllerTargets judges A against B at the same budget (bs) and, where the issue's target
+// does not name a budget, also against B at its own defaults (bd): what users run today.
+func controllerTargets(r *Results, a, bd, bs Summary) [][3]string {
 	var out [][3]string
-	le := func(target, name string, limit float64) {
-		av, bv := f(name)
-		q := ratio(av, bv)
-		out = append(out, [3]string{target, fmt.Sprintf("%s / %s = %s", num(av), num(bv), q), verdict(bv > 0 && av/bv <= limit)})
+	against := func(b Summary) func(target, name string, limit float64) {
+		return func(target, name string, limit float64) {
+			av, bv := a.Figures[name], b.Figures[name]
+			q := ratio(av, bv)
+			out = append(out, [3]string{target, fmt.Sprintf("%s / %s = %s", num(av), num(bv), q), verdict(bv > 0 && av/bv <= limit)})
+		}
 	}
+	le, leD := against(bs), against(bd)
 	le("API writes ≤ 1.0× upstream (same budget)", FigWrites, 1.0)
+	leD("API writes ≤ 1.0× upstream (its own defaults)", FigWrites, 1.0)
 	idle := a.Figures[FigIdle]
 	out = append(out, [3]string{"0 writes on an idle window", num(idle), verdict(a.Runs > 0 && idle == 0)})
 	le("bulk convergence ≤ 0.9× upstream, same QPS budget", FigBulk, 0.9)
@@ -134,9 +143,11 @@ func controllerTargets(r *Results, a, bs Summary) [][3]string {
 		v = "not judged: --quick workload, not 1,000 × 20 (" + v + " at this size)"
 	}
 	out = append(out, [3]string{"bulk create ≤ 5 s with slicelb's defaults (1,000 × 20)",
-		fmt.Sprintf("%s s (of which the harness's own writing: %s s)", num(bulk), num(a.Figures[FigHarness])), v})
-	le("peak RSS ≤ 0.4× upstream", FigRSS, 0.4)
-	le("p99 pod ready → slice ≤ 0.7× upstream", FigP99, 0.7)
+		fmt.Sprintf("%s s (of which the harness's own writing of the Services: %s s)", num(bulk), num(a.Figures[FigHarness])), v})
+	le("peak RSS ≤ 0.4× upstream (same budget)", FigRSS, 0.4)
+	leD("peak RSS ≤ 0.4× upstream (its own defaults)", FigRSS, 0.4)
+	le("p99 pod ready → slice ≤ 0.7× upstream, same QPS budget", FigP99, 0.7)
+	leD("p99 pod ready → slice ≤ 0.7× upstream at its own defaults", FigP99, 0.7)
 	return out
 }
 

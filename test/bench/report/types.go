@@ -59,6 +59,7 @@ type ControllerRun struct {
 	// Seconds from the first harness write of a phase until every expected object matched.
 	BulkConvergeSec         float64 `json:"bulkConvergeSec"`
 	BulkHarnessSec          float64 `json:"bulkHarnessSec"` // how long the harness itself took to write the bulk
+	PodsHarnessSec          float64 `json:"podsHarnessSec"` // creating and readying the pods before the Services (not timed against the contender)
 	FlipConvergeSec         float64 `json:"flipConvergeSec"`
 	SelectorlessConvergeSec float64 `json:"selectorlessConvergeSec"`
 	// Pod readiness change (status write sent) -> the pod's endpoint seen not-ready in a slice.

@@ -13,10 +13,10 @@ import (
 	"github.com/slicelb/slicelb/test/bench/report"
 )
 
-// QPS settings: slicelb-controller's defaults (--kube-api-qps 50, --kube-api-burst 100) and
+// QPS settings: slicelb-controller's defaults (--kube-api-qps 200, --kube-api-burst 500) and
 // kube-controller-manager's (20, 30). "same-budget" gives kube-controller-manager slicelb's.
 const (
-	slicelbQPS, slicelbBurst   = 50, 100
+	slicelbQPS, slicelbBurst   = 200, 500
 	upstreamQPS, upstreamBurst = 20, 30
 )
 
