@@ -25,7 +25,7 @@ func CacheOptions() cache.Options {
 }
 
 // trimPod keeps what the planners and the event mapping read from a Pod: identity,
-// labels, deletion, node, hostname/subdomain, container ports (named targetPort
+// labels, deletion, node, hostname/subdomain, named container ports (named targetPort
 // resolution, restartable init containers included), phase, IPs and the Ready condition.
 func trimPod(obj any) (any, error) {
 	pod, ok := obj.(*corev1.Pod)
@@ -55,13 +55,21 @@ func trimPod(obj any) (any, error) {
 	return slim, nil
 }
 
+// trimContainers keeps, per container, only the named ports: a Service's targetPort can
+// only refer to a port by its name, so unnamed ports (and containers with none, often
+// sidecars) are never read. Container order is kept: the first container with the name wins.
 func trimContainers(in []corev1.Container) []corev1.Container {
-	if len(in) == 0 {
-		return nil
-	}
-	out := make([]corev1.Container, len(in))
-	for i, c := range in {
-		out[i] = corev1.Container{Name: c.Name, Ports: c.Ports, RestartPolicy: c.RestartPolicy}
+	var out []corev1.Container
+	for _, c := range in {
+		var named []corev1.ContainerPort
+		for _, p := range c.Ports {
+			if p.Name != "" {
+				named = append(named, p)
+			}
+		}
+		if len(named) > 0 {
+			out = append(out, corev1.Container{Name: c.Name, Ports: named, RestartPolicy: c.RestartPolicy})
+		}
 	}
 	return out
 }

@@ -76,7 +76,10 @@ var _ = Describe("Pod to Service mapping and the trimmed cache", func() {
 
 	It("caches pods without managedFields, annotations and unused spec fields, keeping what the planners read", func() {
 		pod := createPod(ns, podSpec{name: "a", app: "web", ips: []string{"10.1.0.1"}, ready: true, node: "n1",
-			hostname: "h", sub: "web", ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080, Protocol: corev1.ProtocolTCP}}})
+			hostname: "h", sub: "web", ports: []corev1.ContainerPort{
+				{Name: "http", ContainerPort: 8080, Protocol: corev1.ProtocolTCP},
+				{ContainerPort: 9090, Protocol: corev1.ProtocolTCP}, // unnamed: no targetPort can name it
+			}})
 		pod.Annotations = map[string]string{"big": "annotation"}
 		Expect(k8sClient.Update(ctx, pod)).To(Succeed())
 		Eventually(func(g Gomega) {
@@ -85,7 +88,7 @@ var _ = Describe("Pod to Service mapping and the trimmed cache", func() {
 			g.Expect(cached.ResourceVersion).To(Equal(pod.ResourceVersion))
 			g.Expect(cached.ManagedFields).To(BeNil())
 			g.Expect(cached.Annotations).To(BeNil())
-			g.Expect(cached.Spec.Containers).To(Equal([]corev1.Container{{Name: "main", Ports: pod.Spec.Containers[0].Ports}}))
+			g.Expect(cached.Spec.Containers).To(Equal([]corev1.Container{{Name: "main", Ports: pod.Spec.Containers[0].Ports[:1]}}))
 			g.Expect(cached.Spec.NodeName).To(Equal("n1"))
 			g.Expect(cached.Spec.Hostname).To(Equal("h"))
 			g.Expect(cached.Spec.Subdomain).To(Equal("web"))

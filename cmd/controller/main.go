@@ -36,6 +36,9 @@ func main() {
 		os.Exit(2)
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts.zap)))
+	mem := tuneMemory()
+	ctrl.Log.Info("Garbage collector settings (0: left to GOGC/GOMEMLIMIT or Go's default)",
+		"gcPercent", mem.gcPercent, "memoryLimitBytes", mem.limitBytes)
 	if err := run(ctrl.SetupSignalHandler(), opts); err != nil {
 		ctrl.Log.Error(err, "Manager exited with an error")
 		os.Exit(1)
