@@ -25,6 +25,7 @@ func TestMarkdownTargets(t *testing.T) {
 		{Contender: Slicelb, Setting: OwnDefaults, Error: "boom", BulkConvergeSec: 1},
 		{Contender: Upstream, Setting: SameBudget, BulkConvergeSec: 10, WritesTotal: 100, PeakRSSMiB: 100, ReadyToSliceP99Ms: 10, IdleWrites: 3},
 		{Contender: Upstream, Setting: OwnDefaults, BulkConvergeSec: 50, WritesTotal: 80, PeakRSSMiB: 60, ReadyToSliceP99Ms: 40},
+		{Contender: Slicelb, Setting: Batched, WritesTotal: 70, ReadyToSliceP99Ms: 20},
 	}}}
 	var b bytes.Buffer
 	if err := WriteMarkdown(&b, r); err != nil {
@@ -40,6 +41,8 @@ func TestMarkdownTargets(t *testing.T) {
 		"| p99 pod ready → slice ≤ 0.7× upstream, same QPS budget | 10.00 / 10.00 = 1.00× | **not met** |",
 		"| p99 pod ready → slice ≤ 0.7× upstream at its own defaults | 10.00 / 40.00 = 0.25× | met |",
 		"| 0 writes on an idle window | 0 | met |",
+		"| A': API writes ≤ 1.0× upstream (its own defaults) | 70.00 / 80.00 = 0.88× | met |",
+		"| A': p99 pod ready → slice ≤ 0.7× upstream, same QPS budget | 20.00 / 10.00 = 2.00× | **not met** |",
 		"| bulk create ≤ 5 s with slicelb's defaults (1,000 × 20) | 4.00 s (of which the harness's own writing of the Services: 3.00 s) | met |",
 		"| (supplementary) bulk lag after the harness's last write ≤ 0.9× upstream, same budget | 1.00 / 10.00 = 0.10× | met |",
 	} {

@@ -47,6 +47,8 @@ func controllerScenario(ctx context.Context, o options, work string, res *report
 		{ctrlbench.Contender{Name: report.Slicelb, Path: o.controllerBin, QPS: slicelbQPS, Burst: slicelbBurst}, report.OwnDefaults},
 		{ctrlbench.Contender{Name: report.Upstream, Path: o.kcmBin, QPS: upstreamQPS, Burst: upstreamBurst}, report.OwnDefaults},
 		{ctrlbench.Contender{Name: report.Upstream, Path: o.kcmBin, QPS: slicelbQPS, Burst: slicelbBurst, SetQPS: true}, report.SameBudget},
+		{ctrlbench.Contender{Name: report.Slicelb, Path: o.controllerBin, QPS: slicelbQPS, Burst: slicelbBurst,
+			ExtraArgs: []string{"--endpoint-updates-batch-period=" + report.BatchedPeriod}}, report.Batched},
 	}
 	bar := progress.New(os.Stderr, o.reps*len(contenders))
 	defer bar.Finish()
@@ -79,6 +81,7 @@ func writeChart(path string, res *report.Results) error {
 		report.Slicelb + "/" + report.OwnDefaults:  {0, 114, 178, 255},
 		report.Upstream + "/" + report.OwnDefaults: {213, 94, 0, 255},
 		report.Upstream + "/" + report.SameBudget:  {0, 158, 115, 255},
+		report.Slicelb + "/" + report.Batched:      {204, 121, 167, 255},
 	}
 	var series []report.Series
 	seen := map[string]bool{}
