@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/http"
 	"strings"
 	"time"
 
@@ -10,9 +11,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -58,6 +61,27 @@ var _ = Describe("slicelb-controller as its own ServiceAccount", Ordered, func()
 			return lease.Spec.HolderIdentity
 		}).Should(HaveValue(Not(BeEmpty())))
 	}, SpecTimeout(2*time.Minute))
+
+	It("is classified by API Priority and Fairness with config/apf's FlowSchema, in workload-high", func(ctx SpecContext) {
+		// The API server names the FlowSchema and priority level that classified a request in
+		// the response headers: a request as the controller's ServiceAccount must land in the
+		// FlowSchema config/default applied (whose subject kustomize does not rewrite).
+		fs := &flowcontrolv1.FlowSchema{}
+		Expect(suite.Client.Get(ctx, types.NamespacedName{Name: "slicelb-controller"}, fs)).To(Succeed())
+		Expect(fs.Spec.PriorityLevelConfiguration.Name).To(Equal("workload-high"))
+		pl := &flowcontrolv1.PriorityLevelConfiguration{}
+		Expect(suite.Client.Get(ctx, types.NamespacedName{Name: "workload-high"}, pl)).To(Succeed())
+		httpClient, err := rest.HTTPClientFor(kc.RESTConfig())
+		Expect(err).NotTo(HaveOccurred())
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(kc.Server, "/")+"/api/v1/namespaces/default/endpoints", nil)
+		Expect(err).NotTo(HaveOccurred())
+		resp, err := httpClient.Do(req)
+		Expect(err).NotTo(HaveOccurred())
+		_ = resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(http.StatusOK), "the controller's ServiceAccount may list Endpoints")
+		Expect(resp.Header.Get("X-Kubernetes-PF-FlowSchema-UID")).To(Equal(string(fs.UID)))
+		Expect(resp.Header.Get("X-Kubernetes-PF-PriorityLevel-UID")).To(Equal(string(pl.UID)))
+	}, SpecTimeout(time.Minute))
 
 	It("writes the Endpoints and EndpointSlice of a Service", func(ctx SpecContext) {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-controller"}}
