@@ -109,6 +109,23 @@ type DataplaneStep struct {
 	// AgentWrites is every kernel write the agent counted itself (IPVS, VIPs on slicelb0, sysctls).
 	AgentWrites int `json:"agentWrites,omitempty"`
 	FloorDiff   int `json:"floorWrites"`
+	// Where the wall time went: inside IPVS netlink writes and reads (system calls and the
+	// kernel's work for them), inside the VIP device's calls (address dump and adds/removes on
+	// slicelb0, device and sysctl checks); the rest is Go-side planning.
+	IPVSWriteMs float64 `json:"ipvsWriteMs,omitempty"`
+	IPVSReadMs  float64 `json:"ipvsReadMs,omitempty"`
+	DeviceMs    float64 `json:"deviceMs,omitempty"`
+	// The guest's CPU time during the step from its /proc/stat (10 ms ticks): user, system and
+	// softirq (IPVS rate estimators run from a timer there on kernel 6.1).
+	GuestCPU *CPUSplit `json:"guestCPU,omitempty"`
+}
+
+// CPUSplit is CPU time by mode, in milliseconds.
+type CPUSplit struct {
+	UserMs    float64 `json:"userMs"`
+	SystemMs  float64 `json:"systemMs"`
+	SoftirqMs float64 `json:"softirqMs"`
+	IdleMs    float64 `json:"idleMs"`
 }
 
 // WriteJSON writes r to path, indented.
