@@ -96,7 +96,27 @@ type DataplaneBench struct {
 	Steps          []DataplaneStep `json:"steps"`
 	AgentRSSMiB    float64         `json:"agentRSSMiB"`
 	Baseline       string          `json:"baseline"`
-	Error          string          `json:"error,omitempty"`
+	// Calibration times one fixed pure-CPU workload on the host and in the guest, so readers can
+	// judge wall times measured under an emulator (TCG) against targets meant for real machines.
+	Calibration *Calibration `json:"calibration,omitempty"`
+	Error       string       `json:"error,omitempty"`
+}
+
+// Calibration is one deterministic workload timed on the host and in the guest in the same run
+// (each the fastest of Reps runs).
+type Calibration struct {
+	Workload string  `json:"workload"`
+	Reps     int     `json:"reps"`
+	HostMs   float64 `json:"hostMs"`
+	GuestMs  float64 `json:"guestMs"`
+}
+
+// Slowdown is how many times slower the guest ran the workload (0 when unknown).
+func (c *Calibration) Slowdown() float64 {
+	if c == nil || c.HostMs <= 0 || c.GuestMs <= 0 {
+		return 0
+	}
+	return c.GuestMs / c.HostMs
 }
 
 // DataplaneStep is one sync of the node scenario.

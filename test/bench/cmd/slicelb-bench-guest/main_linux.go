@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"runtime/pprof"
 	"strconv"
@@ -35,6 +36,10 @@ type guestFlags struct {
 	estimation int
 	cpuProfile bool
 	fullOnly   bool
+	// addrProbe, when > 0, first binds that many VIPs to a scratch dummy device in tenths and
+	// prints each tenth's time: whether the kernel's cost per address grows with the addresses
+	// already on the device.
+	addrProbe int
 }
 
 func main() {
@@ -44,6 +49,7 @@ func main() {
 	flag.IntVar(&g.estimation, "estimation", -1, "net.ipv4.vs.run_estimation for the run (-1: leave the kernel's default)")
 	flag.BoolVar(&g.cpuProfile, "cpuprofile", false, "print a CPU profile of the full sync, base64, on lines starting "+ProfilePrefix)
 	flag.BoolVar(&g.fullOnly, "full-only", false, "measure the full sync only")
+	flag.IntVar(&g.addrProbe, "addr-probe", 0, "first bind this many addresses to a scratch device in tenths, timing each")
 	flag.Parse()
 	if guest.IsPID1() {
 		defer guest.PowerOff()
@@ -76,6 +82,18 @@ func measure(g guestFlags) (report.DataplaneBench, error) {
 	if b, err := os.ReadFile("/proc/sys/net/ipv4/vs/run_estimation"); err == nil {
 		fmt.Printf("slicelb-bench-guest: net.ipv4.vs.run_estimation = %s", b)
 	}
+	if g.addrProbe > 0 {
+		if err := probeAddresses(g.addrProbe); err != nil {
+			return res, err
+		}
+	}
+	// The TCG calibration: the host times the same workload (slicelb-bench) and divides.
+	cal, err := dpbench.Calibrate(n, m, dpbench.CalibrationReps)
+	if err != nil {
+		return res, err
+	}
+	res.Calibration = &report.Calibration{Workload: dpbench.CalibrationWorkload(n, m), Reps: dpbench.CalibrationReps, GuestMs: ms(cal)}
+	fmt.Printf("slicelb-bench-guest: calibration: %s\n", cal.Round(time.Millisecond))
 	cnt := &dpbench.Counting{Inner: h}
 	linux, err := netif.New(netif.Options{})
 	if err != nil {
@@ -188,4 +206,35 @@ func printProfile(p []byte) {
 		fmt.Println(ProfilePrefix + enc[:n])
 		enc = enc[n:]
 	}
+}
+
+// probeAddresses binds n addresses (192.168.0.0/16 and up) to a scratch dummy device, a tenth at a
+// time through the agent's own netif code, printing each tenth's wall time, then deletes the device.
+func probeAddresses(n int) error {
+	dev, err := netif.New(netif.Options{Device: "probe0"})
+	if err != nil {
+		return err
+	}
+	defer dev.Close()
+	if err := dev.EnsureDevice(); err != nil {
+		return err
+	}
+	var want []netip.Addr
+	step := max(n/10, 1)
+	for len(want) < n {
+		for range step {
+			i := len(want)
+			want = append(want, netip.AddrFrom4([4]byte{192, byte(168 + i>>16), byte(i >> 8), byte(i)}))
+		}
+		start := time.Now()
+		if _, err := dev.SyncAddresses(want); err != nil {
+			return err
+		}
+		fmt.Printf("slicelb-bench-guest: addr-probe: %d → %d addresses: %s (%.0f µs per address)\n",
+			len(want)-step, len(want), time.Since(start).Round(time.Millisecond), float64(time.Since(start).Microseconds())/float64(step))
+	}
+	start := time.Now()
+	err = dev.DeleteDevice()
+	fmt.Printf("slicelb-bench-guest: addr-probe: deleting the device with %d addresses: %s\n", len(want), time.Since(start).Round(time.Millisecond))
+	return err
 }
