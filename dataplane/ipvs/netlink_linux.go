@@ -130,29 +130,6 @@ func (n *Netlink) DeleteVirtualServer(key VirtualServerKey) error {
 	return wrap("deleting virtual server", key, false, n.h.DelService(keyService(key)))
 }
 
-// ListRealServers implements Interface.
-func (n *Netlink) ListRealServers(key VirtualServerKey) ([]RealServer, error) {
-	dsts, err := n.h.GetDestinations(keyService(key))
-	if err != nil {
-		return nil, wrap("listing real servers", key, false, err)
-	}
-	out := make([]RealServer, 0, len(dsts))
-	for _, d := range dsts {
-		addr, ok := netip.AddrFromSlice(d.Address)
-		if !ok {
-			return nil, fmt.Errorf("listing real servers of %s: unparsable address %v", key, d.Address)
-		}
-		out = append(out, RealServer{
-			Address:       addr.Unmap(),
-			Port:          d.Port,
-			Weight:        d.Weight,
-			ActiveConns:   d.ActiveConnections,
-			InactiveConns: d.InactiveConnections,
-		})
-	}
-	return out, nil
-}
-
 // AddRealServer implements Interface.
 func (n *Netlink) AddRealServer(key VirtualServerKey, rs RealServer) error {
 	if err := checkFamily(key, rs); err != nil {

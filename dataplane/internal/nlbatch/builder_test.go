@@ -127,3 +127,33 @@ func TestChunkAcksOnlyTheLast(t *testing.T) {
 		t.Fatal("Reset left messages")
 	}
 }
+
+func TestAttrs(t *testing.T) {
+	type attr struct {
+		Typ  uint16
+		Data []byte
+	}
+	var nested Builder
+	nested.U16(1, 5)
+	nested.Nest(2 | 0x8000) // NLA_F_NESTED is masked off
+	nested.U32(3, 7)
+	nested.EndNest()
+	for _, tc := range []struct {
+		name string
+		buf  []byte
+		want []attr
+	}{
+		{"nothing", nil, nil},
+		{"padded attributes, nested flag masked", nested.Bytes(), []attr{{1, le16(5)}, {2, cat(le16(8), le16(3), le32(7))}}},
+		{"a length past the end stops", cat(le16(6), le16(1), le16(5), []byte{0, 0}, le16(40), le16(2)), []attr{{1, le16(5)}}},
+		{"a length below the header stops", cat(le16(2), le16(1)), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []attr
+			Attrs(tc.buf, func(typ uint16, data []byte) { got = append(got, attr{typ, bytes.Clone(data)}) })
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("Attrs = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
