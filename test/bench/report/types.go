@@ -102,21 +102,48 @@ type DataplaneBench struct {
 	Error       string       `json:"error,omitempty"`
 }
 
-// Calibration is one deterministic workload timed on the host and in the guest in the same run
-// (each the fastest of Reps runs).
+// Calibration is one deterministic workload timed on the host and in the guest in the same run,
+// each the smallest of Reps runs: wall time, and CPU time (the host process's getrusage; the
+// guest's /proc/stat busy time, which skips the time the host did not run the emulated CPU).
 type Calibration struct {
-	Workload string  `json:"workload"`
-	Reps     int     `json:"reps"`
-	HostMs   float64 `json:"hostMs"`
-	GuestMs  float64 `json:"guestMs"`
+	Workload   string  `json:"workload"`
+	Reps       int     `json:"reps"`
+	HostMs     float64 `json:"hostMs"`
+	GuestMs    float64 `json:"guestMs"`
+	HostCPUMs  float64 `json:"hostCPUMs,omitempty"`
+	GuestCPUMs float64 `json:"guestCPUMs,omitempty"`
 }
 
-// Slowdown is how many times slower the guest ran the workload (0 when unknown).
+// Slowdown is how many times slower the guest ran the workload by wall time (0 when unknown).
 func (c *Calibration) Slowdown() float64 {
-	if c == nil || c.HostMs <= 0 || c.GuestMs <= 0 {
+	if c == nil {
 		return 0
 	}
-	return c.GuestMs / c.HostMs
+	return perUnit(c.GuestMs, c.HostMs)
+}
+
+// CPUSlowdown is how many times more CPU time the guest spent on the workload (0 when unknown):
+// the emulator's cost with the host's contention taken out on both sides.
+func (c *Calibration) CPUSlowdown() float64 {
+	if c == nil {
+		return 0
+	}
+	return perUnit(c.GuestCPUMs, c.HostCPUMs)
+}
+
+func perUnit(a, b float64) float64 {
+	if a <= 0 || b <= 0 {
+		return 0
+	}
+	return a / b
+}
+
+// BusyMs is the guest's busy CPU time over the step (0 when not measured).
+func (s DataplaneStep) BusyMs() float64 {
+	if s.GuestCPU == nil {
+		return 0
+	}
+	return s.GuestCPU.UserMs + s.GuestCPU.SystemMs + s.GuestCPU.SoftirqMs
 }
 
 // DataplaneStep is one sync of the node scenario.

@@ -88,12 +88,13 @@ func measure(g guestFlags) (report.DataplaneBench, error) {
 		}
 	}
 	// The TCG calibration: the host times the same workload (slicelb-bench) and divides.
-	cal, err := dpbench.Calibrate(n, m, dpbench.CalibrationReps)
+	cal, err := dpbench.Calibrate(n, m, dpbench.CalibrationReps, dpbench.MachineCPU)
 	if err != nil {
 		return res, err
 	}
-	res.Calibration = &report.Calibration{Workload: dpbench.CalibrationWorkload(n, m), Reps: dpbench.CalibrationReps, GuestMs: ms(cal)}
-	fmt.Printf("slicelb-bench-guest: calibration: %s\n", cal.Round(time.Millisecond))
+	res.Calibration = &report.Calibration{Workload: dpbench.CalibrationWorkload(n, m), Reps: dpbench.CalibrationReps,
+		GuestMs: ms(cal.Wall), GuestCPUMs: ms(cal.CPU)}
+	fmt.Printf("slicelb-bench-guest: calibration: %s wall, %s CPU\n", cal.Wall.Round(time.Millisecond), cal.CPU.Round(time.Millisecond))
 	cnt := &dpbench.Counting{Inner: h}
 	linux, err := netif.New(netif.Options{})
 	if err != nil {

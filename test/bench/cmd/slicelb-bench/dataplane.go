@@ -45,11 +45,12 @@ func dataplaneScenario(ctx context.Context, o options, work string, res *report.
 	if d.Calibration != nil {
 		// The host's side of the TCG calibration, right after the guest's, on the same shared cores.
 		bar.Detail("calibrating on the host")
-		host, cerr := dpbench.Calibrate(n, m, dpbench.CalibrationReps)
+		host, cerr := dpbench.Calibrate(n, m, dpbench.CalibrationReps, dpbench.ProcessCPU)
 		if cerr != nil && err == nil {
 			err = cerr
 		}
-		d.Calibration.HostMs = float64(host.Microseconds()) / 1000
+		d.Calibration.HostMs = float64(host.Wall.Microseconds()) / 1000
+		d.Calibration.HostCPUMs = float64(host.CPU.Microseconds()) / 1000
 	}
 	bar.Done()
 	d.Baseline = kubeProxyBaseline
