@@ -12,6 +12,8 @@ import (
 	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/slicelb/slicelb/dataplane/internal/nlbatch"
 )
 
 var _ Interface = (*Netlink)(nil)
@@ -32,6 +34,8 @@ type Netlink struct {
 	batchMu     sync.Mutex
 	batchSock   *nl.NetlinkSocket
 	batchFamily uint16
+	// dumper reads real servers on the batch socket (under batchMu), reusing its buffers.
+	dumper nlbatch.Dumper
 }
 
 // netlinkReceiveTimeout bounds the wait for the kernel's acknowledgements.

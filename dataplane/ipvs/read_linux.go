@@ -29,7 +29,7 @@ func (n *Netlink) ListRealServers(key VirtualServerKey) ([]RealServer, error) {
 	}
 	vs := VirtualServer{Address: key.Address, Protocol: key.Protocol, Port: key.Port}
 	var out []RealServer
-	err = nlbatch.Dump(sock.GetFd(), family, func(b *nlbatch.Builder) {
+	err = n.dumper.Dump(sock.GetFd(), family, func(b *nlbatch.Builder) {
 		b.Fixed([]byte{ipvsCmdGetDest, 1, 0, 0})
 		encodeServiceKey(b, vs)
 	}, netlinkReceiveTimeout, func(payload []byte) error {

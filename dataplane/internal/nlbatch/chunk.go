@@ -20,6 +20,7 @@ type Chunk struct {
 	seqs   []uint32 // sequence number of each message, in order
 	owners []int    // the caller's index of each message
 	last   int      // offset of the last message
+	rbuf   []byte   // receive buffer, allocated on the first Exec and kept
 }
 
 // Begin starts the next message; owner is the caller's index, which Exec's results are keyed by.

@@ -16,20 +16,31 @@ const (
 	typeDone = 0x3   // NLMSG_DONE
 )
 
+// Dumper runs netlink dumps on one socket, reusing its buffers from dump to dump (a full resync
+// runs one dump per virtual server). It is not safe for concurrent use.
+type Dumper struct {
+	req  Builder
+	rbuf []byte
+}
+
 // Dump sends the dump request built by build (its Begin gets NLM_F_DUMP added) on fd and calls
 // each with the payload (after the netlink header) of every answer message until the dump is
 // done. The socket must not be used by anything else meanwhile. Answers to other sequence numbers
 // (late answers to an earlier request) are skipped.
-func Dump(fd int, typ uint16, build func(b *Builder), timeout time.Duration, each func(payload []byte) error) error {
-	var b Builder
+func (d *Dumper) Dump(fd int, typ uint16, build func(b *Builder), timeout time.Duration, each func(payload []byte) error) error {
+	b := &d.req
+	b.Reset()
 	seq := seqCounter.Add(1)
 	b.Begin(typ, FlagRequest|flagDump, seq)
-	build(&b)
+	build(b)
 	b.End()
 	if err := unix.Sendto(fd, b.Bytes(), 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return fmt.Errorf("sending a netlink dump request: %w", err)
 	}
-	buf := make([]byte, receiveBuffer)
+	if d.rbuf == nil {
+		d.rbuf = make([]byte, receiveBuffer)
+	}
+	buf := d.rbuf
 	var eachErr error
 	for {
 		n, _, err := unix.Recvfrom(fd, buf, 0)

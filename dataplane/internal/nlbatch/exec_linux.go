@@ -35,7 +35,10 @@ func (c *Chunk) Exec(fd int, errs []error, timeout time.Duration) {
 		fail(0, fmt.Errorf("sending %d netlink requests: %w", c.Len(), err))
 		return
 	}
-	buf := make([]byte, receiveBuffer)
+	if c.rbuf == nil {
+		c.rbuf = make([]byte, receiveBuffer)
+	}
+	buf := c.rbuf
 	lastSeq := c.seqs[len(c.seqs)-1]
 	overflowed := false
 	for {
