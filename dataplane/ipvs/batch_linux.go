@@ -1,21 +1,17 @@
 package ipvs
 
 import (
+	"encoding/binary"
 	"fmt"
 	"syscall"
 
-	mobyipvs "github.com/moby/ipvs"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
-	"golang.org/x/sys/unix"
+
+	"github.com/slicelb/slicelb/dataplane/internal/nlbatch"
 )
 
 var _ BatchWriter = (*Netlink)(nil)
-
-// batchSize bounds the messages sent in one sendmsg: every message earns an
-// acknowledgement (a failed one carries a copy of the request), and those
-// must fit in the socket's receive buffer or the kernel drops them.
-const batchSize = 256
 
 // IPVS generic netlink commands and attributes (include/uapi/linux/ip_vs.h).
 const (
@@ -49,11 +45,12 @@ const (
 
 // WriteBatch implements BatchWriter: it builds the same messages moby/ipvs
 // sends (plus the destination's address family, so the kernel itself
-// refuses a family mismatch), sends up to batchSize of them per sendmsg and
-// matches the acknowledgements back by sequence number.
+// refuses a family mismatch) and sends up to nlbatch.MaxChunk of them per
+// sendmsg, with one acknowledgement per chunk plus one answer per failure
+// (see package nlbatch).
 func (n *Netlink) WriteBatch(ws []Write) []error {
 	errs := make([]error, len(ws))
-	// One batch at a time: acknowledgements are read from the shared socket.
+	// One batch at a time: answers are read from the shared socket.
 	n.batchMu.Lock()
 	defer n.batchMu.Unlock()
 	sock, family, err := n.batchSocket()
@@ -63,9 +60,28 @@ func (n *Netlink) WriteBatch(ws []Write) []error {
 		}
 		return errs
 	}
-	for start := 0; start < len(ws); start += batchSize {
-		end := min(start+batchSize, len(ws))
-		sendChunk(sock, family, ws[start:end], errs[start:end])
+	var c nlbatch.Chunk
+	flush := func() {
+		c.Exec(sock.GetFd(), errs, netlinkReceiveTimeout)
+		c.Reset()
+	}
+	for i, w := range ws {
+		if err := encode(&c, i, family, w); err != nil {
+			errs[i] = err
+			continue
+		}
+		if c.Len() == nlbatch.MaxChunk {
+			flush()
+		}
+	}
+	flush()
+	for i, err := range errs {
+		// A refused write comes back as the kernel's bare errno; give it context and the
+		// package's sentinels.
+		if errno, ok := err.(syscall.Errno); ok {
+			w := ws[i]
+			errs[i] = wrap(string(w.Method), w.VirtualServer.Key(), isRealServerMethod(w.Method), errno)
+		}
 	}
 	return errs
 }
@@ -87,114 +103,73 @@ func (n *Netlink) batchSocket() (*nl.NetlinkSocket, uint16, error) {
 	return n.batchSock, n.batchFamily, nil
 }
 
-// sendChunk sends ws as one buffer and fills errs from the acknowledgements.
-func sendChunk(sock *nl.NetlinkSocket, family uint16, ws []Write, errs []error) {
-	pending := map[uint32]int{}
-	var buf []byte
-	for i, w := range ws {
-		req, err := request(family, w)
-		if err != nil {
-			errs[i] = err
-			continue
-		}
-		buf = append(buf, req.Serialize()...)
-		pending[req.Seq] = i
-	}
-	if len(pending) == 0 {
-		return
-	}
-	fail := func(err error) {
-		for _, i := range pending {
-			errs[i] = err
-		}
-	}
-	if err := unix.Sendto(sock.GetFd(), buf, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		fail(fmt.Errorf("sending %d IPVS writes: %w", len(pending), err))
-		return
-	}
-	for len(pending) > 0 {
-		msgs, _, err := sock.Receive()
-		if err != nil {
-			fail(fmt.Errorf("waiting for %d IPVS acknowledgements: %w", len(pending), err))
-			return
-		}
-		for _, m := range msgs {
-			i, ok := pending[m.Header.Seq]
-			if !ok || m.Header.Type != unix.NLMSG_ERROR || len(m.Data) < 4 {
-				continue
-			}
-			delete(pending, m.Header.Seq)
-			if code := int32(nl.NativeEndian().Uint32(m.Data[:4])); code != 0 {
-				w := ws[i]
-				errs[i] = wrap(string(w.Method), w.VirtualServer.Key(), isRealServerMethod(w.Method), syscall.Errno(-code))
-			}
-		}
-	}
-}
-
 func isRealServerMethod(m Method) bool {
 	return m == MethodAddRealServer || m == MethodUpdateRealServer || m == MethodDeleteRealServer
 }
 
-// request builds the generic netlink message for w.
-func request(family uint16, w Write) (*nl.NetlinkRequest, error) {
-	var cmd uint8
-	switch w.Method {
-	case MethodAddVirtualServer:
-		cmd = ipvsCmdNewService
-	case MethodUpdateVirtualServer:
-		cmd = ipvsCmdSetService
-	case MethodDeleteVirtualServer:
-		cmd = ipvsCmdDelService
-	case MethodAddRealServer:
-		cmd = ipvsCmdNewDest
-	case MethodUpdateRealServer:
-		cmd = ipvsCmdSetDest
-	case MethodDeleteRealServer:
-		cmd = ipvsCmdDelDest
-	default:
-		return nil, fmt.Errorf("%q is not a write method", w.Method)
+// commands maps write methods to IPVS generic netlink commands.
+var commands = map[Method]uint8{
+	MethodAddVirtualServer:    ipvsCmdNewService,
+	MethodUpdateVirtualServer: ipvsCmdSetService,
+	MethodDeleteVirtualServer: ipvsCmdDelService,
+	MethodAddRealServer:       ipvsCmdNewDest,
+	MethodUpdateRealServer:    ipvsCmdSetDest,
+	MethodDeleteRealServer:    ipvsCmdDelDest,
+}
+
+// encode appends the generic netlink message for w to c, tagged with owner.
+func encode(c *nlbatch.Chunk, owner int, family uint16, w Write) error {
+	cmd, ok := commands[w.Method]
+	if !ok {
+		return fmt.Errorf("%q is not a write method", w.Method)
 	}
 	if isRealServerMethod(w.Method) {
 		if err := checkFamily(w.VirtualServer.Key(), w.RealServer); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	req := nl.NewNetlinkRequest(int(family), unix.NLM_F_ACK)
-	req.AddData(&nl.Genlmsg{Command: cmd, Version: 1})
-	req.AddData(serviceAttr(toService(w.VirtualServer)))
+	c.Begin(owner, family, 0)
+	// struct genlmsghdr { cmd, version, reserved }; IPVS's genl version is 1 (IPVS_GENL_VERSION).
+	c.Fixed([]byte{cmd, 1, 0, 0})
+	encodeService(&c.Builder, w.VirtualServer)
 	if isRealServerMethod(w.Method) {
-		req.AddData(destAttr(w.RealServer))
+		encodeDest(&c.Builder, w.RealServer)
 	}
-	return req, nil
+	c.End()
+	return nil
 }
 
-func serviceAttr(s *mobyipvs.Service) *nl.RtAttr {
-	a := nl.NewRtAttr(ipvsCmdAttrService, nil)
-	a.AddRtAttr(ipvsSvcAttrAF, nl.Uint16Attr(s.AddressFamily))
-	a.AddRtAttr(ipvsSvcAttrProtocol, nl.Uint16Attr(s.Protocol))
-	a.AddRtAttr(ipvsSvcAttrAddr, rawIP(s.Address))
-	a.AddRtAttr(ipvsSvcAttrPort, nl.BEUint16Attr(s.Port))
-	a.AddRtAttr(ipvsSvcAttrSchedName, nl.ZeroTerminated(s.SchedName))
+// encodeService writes IPVS_CMD_ATTR_SERVICE with the attributes moby/ipvs sends for a service.
+func encodeService(b *nlbatch.Builder, vs VirtualServer) {
+	s := toService(vs)
+	b.Nest(ipvsCmdAttrService)
+	b.U16(ipvsSvcAttrAF, s.AddressFamily)
+	b.U16(ipvsSvcAttrProtocol, s.Protocol)
+	b.Attr(ipvsSvcAttrAddr, rawIP(s.Address))
+	b.BE16(ipvsSvcAttrPort, s.Port)
+	b.String(ipvsSvcAttrSchedName, s.SchedName)
 	// struct ip_vs_flags { flags, mask }: every flag is set as given.
-	flags := append(nl.Uint32Attr(s.Flags), nl.Uint32Attr(0xffffffff)...)
-	a.AddRtAttr(ipvsSvcAttrFlags, flags)
-	a.AddRtAttr(ipvsSvcAttrTimeout, nl.Uint32Attr(s.Timeout))
-	a.AddRtAttr(ipvsSvcAttrNetmask, nl.Uint32Attr(s.Netmask))
-	return a
+	var flags [8]byte
+	binary.NativeEndian.PutUint32(flags[0:], s.Flags)
+	binary.NativeEndian.PutUint32(flags[4:], 0xffffffff)
+	b.Attr(ipvsSvcAttrFlags, flags[:])
+	b.U32(ipvsSvcAttrTimeout, s.Timeout)
+	b.U32(ipvsSvcAttrNetmask, s.Netmask)
+	b.EndNest()
 }
 
-func destAttr(rs RealServer) *nl.RtAttr {
+// encodeDest writes IPVS_CMD_ATTR_DEST for a real server (masquerading, no thresholds).
+func encodeDest(b *nlbatch.Builder, rs RealServer) {
 	d := toDestination(rs)
-	a := nl.NewRtAttr(ipvsCmdAttrDest, nil)
-	a.AddRtAttr(ipvsDestAttrAddr, rawIP(d.Address))
-	a.AddRtAttr(ipvsDestAttrPort, nl.BEUint16Attr(d.Port))
-	a.AddRtAttr(ipvsDestAttrFwdMethod, nl.Uint32Attr(d.ConnectionFlags&0x7))
-	a.AddRtAttr(ipvsDestAttrWeight, nl.Uint32Attr(uint32(d.Weight)))
-	a.AddRtAttr(ipvsDestAttrUThresh, nl.Uint32Attr(0))
-	a.AddRtAttr(ipvsDestAttrLThresh, nl.Uint32Attr(0))
-	a.AddRtAttr(ipvsDestAttrAF, nl.Uint16Attr(d.AddressFamily))
-	return a
+	b.Nest(ipvsCmdAttrDest)
+	b.Attr(ipvsDestAttrAddr, rawIP(d.Address))
+	b.BE16(ipvsDestAttrPort, d.Port)
+	b.U32(ipvsDestAttrFwdMethod, d.ConnectionFlags&0x7)
+	b.U32(ipvsDestAttrWeight, uint32(d.Weight))
+	b.U32(ipvsDestAttrUThresh, 0)
+	b.U32(ipvsDestAttrLThresh, 0)
+	b.U16(ipvsDestAttrAF, d.AddressFamily)
+	b.EndNest()
 }
 
 // rawIP is the address as the kernel expects it: 4 bytes for IPv4.

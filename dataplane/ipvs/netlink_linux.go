@@ -12,6 +12,8 @@ import (
 	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/slicelb/slicelb/dataplane/internal/nlbatch"
 )
 
 var _ Interface = (*Netlink)(nil)
@@ -32,6 +34,8 @@ type Netlink struct {
 	batchMu     sync.Mutex
 	batchSock   *nl.NetlinkSocket
 	batchFamily uint16
+	// dumper reads real servers on the batch socket (under batchMu), reusing its buffers.
+	dumper nlbatch.Dumper
 }
 
 // netlinkReceiveTimeout bounds the wait for the kernel's acknowledgements.
@@ -128,29 +132,6 @@ func (n *Netlink) UpdateVirtualServer(vs VirtualServer) error {
 // DeleteVirtualServer implements Interface.
 func (n *Netlink) DeleteVirtualServer(key VirtualServerKey) error {
 	return wrap("deleting virtual server", key, false, n.h.DelService(keyService(key)))
-}
-
-// ListRealServers implements Interface.
-func (n *Netlink) ListRealServers(key VirtualServerKey) ([]RealServer, error) {
-	dsts, err := n.h.GetDestinations(keyService(key))
-	if err != nil {
-		return nil, wrap("listing real servers", key, false, err)
-	}
-	out := make([]RealServer, 0, len(dsts))
-	for _, d := range dsts {
-		addr, ok := netip.AddrFromSlice(d.Address)
-		if !ok {
-			return nil, fmt.Errorf("listing real servers of %s: unparsable address %v", key, d.Address)
-		}
-		out = append(out, RealServer{
-			Address:       addr.Unmap(),
-			Port:          d.Port,
-			Weight:        d.Weight,
-			ActiveConns:   d.ActiveConnections,
-			InactiveConns: d.InactiveConnections,
-		})
-	}
-	return out, nil
 }
 
 // AddRealServer implements Interface.

@@ -1,6 +1,7 @@
 package netif
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -9,10 +10,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/slicelb/slicelb/dataplane/internal/nlbatch"
 )
 
 // Options configures the Linux implementation.
@@ -32,6 +38,10 @@ type Linux struct {
 	ns      netns.NsHandle
 	procSys string
 	nl      *netlink.Handle
+	// batch is the socket address changes are pipelined on (see SyncAddresses); batchMu keeps
+	// one batch at a time on it, since answers are read from it.
+	batchMu sync.Mutex
+	batch   *nl.NetlinkSocket
 }
 
 var _ Interface = (*Linux)(nil)
@@ -48,11 +58,21 @@ func New(o Options) (*Linux, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening rtnetlink: %w", err)
 	}
-	return &Linux{device: o.Device, ns: o.NetNS, procSys: o.ProcSys, nl: h}, nil
+	batch, err := routeSocket(o.NetNS)
+	if err != nil {
+		h.Close()
+		return nil, fmt.Errorf("opening rtnetlink: %w", err)
+	}
+	return &Linux{device: o.Device, ns: o.NetNS, procSys: o.ProcSys, nl: h, batch: batch}, nil
 }
 
-// Close releases the netlink handle.
-func (l *Linux) Close() { l.nl.Close() }
+// Close releases the netlink handle and socket.
+func (l *Linux) Close() {
+	l.nl.Close()
+	l.batchMu.Lock()
+	defer l.batchMu.Unlock()
+	l.batch.Close()
+}
 
 // EnsureDevice implements Interface.
 func (l *Linux) EnsureDevice() error {
@@ -149,31 +169,80 @@ func (l *Linux) SyncAddresses(want []netip.Addr) (Change, error) {
 	if link == nil {
 		return Change{}, fmt.Errorf("device %s does not exist", l.device)
 	}
-	var done Change
-	for _, a := range c.Added {
-		if err := l.nl.AddrAdd(link, vipAddr(a)); err != nil && !errors.Is(err, unix.EEXIST) {
-			return done, fmt.Errorf("adding %s to %s: %w", a, l.device, err)
-		}
-		done.Added = append(done.Added, a)
-	}
-	for _, a := range c.Removed {
-		if err := l.nl.AddrDel(link, vipAddr(a)); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
-			return done, fmt.Errorf("removing %s from %s: %w", a, l.device, err)
-		}
-		done.Removed = append(done.Removed, a)
-	}
-	return done, nil
+	return l.changeAddresses(link.Attrs().Index, c)
 }
 
-// vipAddr is the netlink address for a VIP. IPv6 VIPs skip duplicate address detection, which would
-// otherwise keep them "tentative" (unusable) for a second or more after every add.
-func vipAddr(a netip.Addr) *netlink.Addr {
-	p := prefixFor(a)
-	na := &netlink.Addr{IPNet: &net.IPNet{IP: a.AsSlice(), Mask: net.CIDRMask(p.Bits(), a.BitLen())}}
-	if a.Is6() {
-		na.Flags = unix.IFA_F_NODAD
+// answerTimeout bounds the wait for the kernel's answers to a batch of address changes.
+const answerTimeout = 30 * time.Second
+
+// changeAddresses adds c.Added and removes c.Removed on the device with index ifindex, pipelined:
+// up to nlbatch.MaxChunk requests per sendmsg instead of one round trip each (binding 10,000 VIPs
+// is 10,000 writes; the kernel's own work per address stays). Every change is attempted; the
+// returned Change holds those that took effect, the error joins the failures. An address that is
+// already there (EEXIST) or already gone (EADDRNOTAVAIL) counts as done.
+func (l *Linux) changeAddresses(ifindex int, c Change) (Change, error) {
+	type change struct {
+		addr netip.Addr
+		add  bool
 	}
-	return na
+	all := make([]change, 0, len(c.Added)+len(c.Removed))
+	for _, a := range c.Added {
+		all = append(all, change{a, true})
+	}
+	for _, a := range c.Removed {
+		all = append(all, change{a, false})
+	}
+	errs := make([]error, len(all))
+	l.batchMu.Lock()
+	var ch nlbatch.Chunk
+	for i, a := range all {
+		if a.add {
+			ch.Begin(i, unix.RTM_NEWADDR, nlbatch.FlagCreate|nlbatch.FlagExcl)
+		} else {
+			ch.Begin(i, unix.RTM_DELADDR, 0)
+		}
+		encodeAddr(&ch.Builder, ifindex, a.addr)
+		ch.End()
+		if ch.Len() == nlbatch.MaxChunk || i == len(all)-1 {
+			ch.Exec(l.batch.GetFd(), errs, answerTimeout)
+			ch.Reset()
+		}
+	}
+	l.batchMu.Unlock()
+	var done Change
+	var failed []error
+	for i, a := range all {
+		err := errs[i]
+		switch {
+		case a.add && (err == nil || errors.Is(err, unix.EEXIST)):
+			done.Added = append(done.Added, a.addr)
+		case !a.add && (err == nil || errors.Is(err, unix.EADDRNOTAVAIL)):
+			done.Removed = append(done.Removed, a.addr)
+		case a.add:
+			failed = append(failed, fmt.Errorf("adding %s to %s: %w", a.addr, l.device, err))
+		default:
+			failed = append(failed, fmt.Errorf("removing %s from %s: %w", a.addr, l.device, err))
+		}
+	}
+	return done, errors.Join(failed...)
+}
+
+// encodeAddr writes the body of an RTM_NEWADDR/RTM_DELADDR request for a VIP: struct ifaddrmsg
+// and the IFA_LOCAL and IFA_ADDRESS attributes, as iproute2 and the netlink library send them.
+// IPv6 VIPs skip duplicate address detection (IFA_F_NODAD), which would otherwise keep them
+// "tentative" (unusable) for a second or more after every add.
+func encodeAddr(b *nlbatch.Builder, ifindex int, a netip.Addr) {
+	family, flags := byte(unix.AF_INET), byte(0)
+	if a.Is6() {
+		family, flags = unix.AF_INET6, unix.IFA_F_NODAD
+	}
+	// struct ifaddrmsg { family, prefixlen, flags, scope (0: universe), index }
+	msg := []byte{family, byte(prefixFor(a).Bits()), flags, 0, 0, 0, 0, 0}
+	binary.NativeEndian.PutUint32(msg[4:], uint32(ifindex))
+	b.Fixed(msg)
+	raw := a.AsSlice()
+	b.Attr(unix.IFA_LOCAL, raw)
+	b.Attr(unix.IFA_ADDRESS, raw)
 }
 
 // DeleteDevice implements Interface.

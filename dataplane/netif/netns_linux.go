@@ -4,6 +4,7 @@ import (
 	"runtime"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -18,6 +19,14 @@ func routeHandle(ns netns.NsHandle) (*netlink.Handle, error) {
 		return netlink.NewHandle(unix.NETLINK_ROUTE)
 	}
 	return netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
+}
+
+// routeSocket opens a raw rtnetlink socket in ns (or the current namespace) for batched writes.
+func routeSocket(ns netns.NsHandle) (*nl.NetlinkSocket, error) {
+	if currentNS(ns) {
+		ns = netns.None()
+	}
+	return nl.GetNetlinkSocketAt(ns, netns.None(), unix.NETLINK_ROUTE)
 }
 
 // inNetNS runs fn on an OS thread that has entered ns. /proc/sys/net shows the namespace of the

@@ -46,3 +46,11 @@ func TestCachedMatchesKernel(t *testing.T) {
 		}
 	}
 }
+
+// The calibration workload plans exactly the full sync's adds, every run, and takes some time.
+func TestCalibrate(t *testing.T) {
+	d, err := Calibrate(50, 3, 2, ProcessCPU)
+	if err != nil || d.Wall <= 0 || d.CPU < 0 {
+		t.Fatalf("Calibrate = %+v, %v", d, err)
+	}
+}

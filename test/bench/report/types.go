@@ -97,7 +97,54 @@ type DataplaneBench struct {
 	Steps          []DataplaneStep `json:"steps"`
 	AgentRSSMiB    float64         `json:"agentRSSMiB"`
 	Baseline       string          `json:"baseline"`
-	Error          string          `json:"error,omitempty"`
+	// Calibration times one fixed pure-CPU workload on the host and in the guest, so readers can
+	// judge wall times measured under an emulator (TCG) against targets meant for real machines.
+	Calibration *Calibration `json:"calibration,omitempty"`
+	Error       string       `json:"error,omitempty"`
+}
+
+// Calibration is one deterministic workload timed on the host and in the guest in the same run,
+// each the smallest of Reps runs: wall time, and CPU time (the host process's getrusage; the
+// guest's /proc/stat busy time, which skips the time the host did not run the emulated CPU).
+type Calibration struct {
+	Workload   string  `json:"workload"`
+	Reps       int     `json:"reps"`
+	HostMs     float64 `json:"hostMs"`
+	GuestMs    float64 `json:"guestMs"`
+	HostCPUMs  float64 `json:"hostCPUMs,omitempty"`
+	GuestCPUMs float64 `json:"guestCPUMs,omitempty"`
+}
+
+// Slowdown is how many times slower the guest ran the workload by wall time (0 when unknown).
+func (c *Calibration) Slowdown() float64 {
+	if c == nil {
+		return 0
+	}
+	return perUnit(c.GuestMs, c.HostMs)
+}
+
+// CPUSlowdown is how many times more CPU time the guest spent on the workload (0 when unknown):
+// the emulator's cost with the host's contention taken out on both sides.
+func (c *Calibration) CPUSlowdown() float64 {
+	if c == nil {
+		return 0
+	}
+	return perUnit(c.GuestCPUMs, c.HostCPUMs)
+}
+
+func perUnit(a, b float64) float64 {
+	if a <= 0 || b <= 0 {
+		return 0
+	}
+	return a / b
+}
+
+// BusyMs is the guest's busy CPU time over the step (0 when not measured).
+func (s DataplaneStep) BusyMs() float64 {
+	if s.GuestCPU == nil {
+		return 0
+	}
+	return s.GuestCPU.UserMs + s.GuestCPU.SystemMs + s.GuestCPU.SoftirqMs
 }
 
 // DataplaneStep is one sync of the node scenario.
@@ -110,6 +157,23 @@ type DataplaneStep struct {
 	// AgentWrites is every kernel write the agent counted itself (IPVS, VIPs on slicelb0, sysctls).
 	AgentWrites int `json:"agentWrites,omitempty"`
 	FloorDiff   int `json:"floorWrites"`
+	// Where the wall time went: inside IPVS netlink writes and reads (system calls and the
+	// kernel's work for them), inside the VIP device's calls (address dump and adds/removes on
+	// slicelb0, device and sysctl checks); the rest is Go-side planning.
+	IPVSWriteMs float64 `json:"ipvsWriteMs,omitempty"`
+	IPVSReadMs  float64 `json:"ipvsReadMs,omitempty"`
+	DeviceMs    float64 `json:"deviceMs,omitempty"`
+	// The guest's CPU time during the step from its /proc/stat (10 ms ticks): user, system and
+	// softirq (IPVS rate estimators run from a timer there on kernel 6.1).
+	GuestCPU *CPUSplit `json:"guestCPU,omitempty"`
+}
+
+// CPUSplit is CPU time by mode, in milliseconds.
+type CPUSplit struct {
+	UserMs    float64 `json:"userMs"`
+	SystemMs  float64 `json:"systemMs"`
+	SoftirqMs float64 `json:"softirqMs"`
+	IdleMs    float64 `json:"idleMs"`
 }
 
 // WriteJSON writes r to path, indented.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,13 +12,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slicelb/slicelb/test/bench/dpbench"
 	"github.com/slicelb/slicelb/test/bench/progress"
 	"github.com/slicelb/slicelb/test/bench/report"
 	"github.com/slicelb/slicelb/test/vm/harness"
 )
 
-// guestResultPrefix matches the guest program's result line.
-const guestResultPrefix = "slicelb-bench-result: "
+// guestResultPrefix matches the guest program's result line; guestProfilePrefix its CPU profile lines.
+const (
+	guestResultPrefix  = "slicelb-bench-result: "
+	guestProfilePrefix = "slicelb-bench-pprof: "
+)
 
 // guestModules: IPVS with its conntrack dependencies, and dummy for slicelb0.
 var guestModules = []string{"crc32c_generic", "libcrc32c", "nf_defrag_ipv4", "nf_defrag_ipv6", "nf_conntrack", "ip_vs", "ip_vs_rr", "dummy"}
@@ -37,6 +42,16 @@ func dataplaneScenario(ctx context.Context, o options, work string, res *report.
 	defer bar.Finish()
 	bar.Step(fmt.Sprintf("dataplane: %d virtual servers × %d real servers in the VM", n, m))
 	d, err := runVM(ctx, o, work, n, m, func(line string) { bar.Detail("%s", line) })
+	if d.Calibration != nil {
+		// The host's side of the TCG calibration, right after the guest's, on the same shared cores.
+		bar.Detail("calibrating on the host")
+		host, cerr := dpbench.Calibrate(n, m, dpbench.CalibrationReps, dpbench.ProcessCPU)
+		if cerr != nil && err == nil {
+			err = cerr
+		}
+		d.Calibration.HostMs = float64(host.Wall.Microseconds()) / 1000
+		d.Calibration.HostCPUMs = float64(host.CPU.Microseconds()) / 1000
+	}
 	bar.Done()
 	d.Baseline = kubeProxyBaseline
 	if err != nil {
@@ -78,11 +93,15 @@ func runVM(ctx context.Context, o options, work string, n, m int, say func(strin
 	if _, err := os.Stat(kernel); err != nil {
 		kernel = filepath.Join(o.vmAssets, "vmlinuz")
 	}
-	boot := harness.Boot{Kernel: kernel, Initrd: initrd, Args: []string{fmt.Sprintf("-vs=%d", n), fmt.Sprintf("-rs=%d", m)},
+	args := append([]string{fmt.Sprintf("-vs=%d", n), fmt.Sprintf("-rs=%d", m)}, o.guestArgs...)
+	boot := harness.Boot{Kernel: kernel, Initrd: initrd, Args: args,
 		MemoryMB: 2048, CPUs: 1, Accel: harness.ChooseAccel(), Timeout: 40 * time.Minute}
 	d.Accel = boot.Accel
 	log, runErr := boot.Run(ctx, lineWriter{say: say})
 	if err := os.WriteFile(filepath.Join(work, "bench-vm.log"), []byte(log), 0o644); err != nil {
+		return d, err
+	}
+	if err := saveProfile(log, filepath.Join(o.out, "dataplane-full-sync.pprof")); err != nil {
 		return d, err
 	}
 	for _, line := range strings.Split(log, "\n") {
@@ -99,6 +118,24 @@ func runVM(ctx context.Context, o options, work string, n, m int, say func(strin
 		}
 	}
 	return d, fmt.Errorf("the guest printed no result (VM: %v); serial log in %s", runErr, filepath.Join(work, "bench-vm.log"))
+}
+
+// saveProfile writes the guest's CPU profile (base64 lines in the serial log) to path, if it printed one.
+func saveProfile(log, path string) error {
+	var enc strings.Builder
+	for _, line := range strings.Split(log, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), guestProfilePrefix); ok {
+			enc.WriteString(rest)
+		}
+	}
+	if enc.Len() == 0 {
+		return nil
+	}
+	b, err := base64.StdEncoding.DecodeString(enc.String())
+	if err != nil {
+		return fmt.Errorf("the guest's CPU profile: %w", err)
+	}
+	return os.WriteFile(path, b, 0o644)
 }
 
 // lineWriter shows the guest's lines on the progress bar.

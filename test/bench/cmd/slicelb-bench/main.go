@@ -38,6 +38,7 @@ type options struct {
 	controllerFrom         string
 	firstRep               int
 	idle                   time.Duration
+	guestArgs              []string
 }
 
 func main() {
@@ -56,6 +57,11 @@ func main() {
 	flag.IntVar(&o.firstRep, "first-rep", 1, "Number of this invocation's first repetition (when adding to --controller-from runs).")
 	flag.Func("note", "A note for RESULTS.md (repeatable), e.g. the machine's load; kept in results.json.", func(v string) error {
 		o.notes = append(o.notes, v)
+		return nil
+	})
+	flag.Func("guest-arg", "An extra argument for the dataplane guest (repeatable), e.g. -cpuprofile (writes OUT/dataplane-full-sync.pprof), "+
+		"-estimation=0 (net.ipv4.vs.run_estimation for the run) or -full-only.", func(v string) error {
+		o.guestArgs = append(o.guestArgs, v)
 		return nil
 	})
 	flag.BoolVar(&o.renderOnly, "render-only", false, "Only re-render RESULTS.md and convergence.png from OUT/results.json.")
