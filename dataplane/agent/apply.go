@@ -76,7 +76,8 @@ func SyncCompleted(err error) bool {
 	return err == nil || errors.As(err, &partial)
 }
 
-// syncAddresses makes slicelb0 hold exactly want; each added or removed address is one write.
+// syncAddresses makes slicelb0 hold exactly want; each added or removed VIP (a local route) is one
+// write. The metric labels keep their names from when VIPs were addresses.
 func (w *writer) syncAddresses(n netif.Interface, want []netip.Addr) {
 	ch, err := n.SyncAddresses(want)
 	for range ch.Added {

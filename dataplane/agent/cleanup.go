@@ -17,7 +17,7 @@ import (
 // plan), its nftables table, and slicelb0 with its VIPs — and nothing else: a virtual server
 // someone else created survives (kube-proxy's cleanup deletes every virtual server it finds).
 //
-// slicelb0 is deleted only when every owned virtual server is gone: its addresses are the
+// slicelb0 is deleted only when every owned virtual server is gone: its VIP routes are the
 // ownership mark, and removing them first would orphan a virtual server no later run could claim.
 func (s *Syncer) Cleanup(ctx context.Context, nodeAddresses []netip.Addr) (Result, error) {
 	s.mu.Lock()
@@ -26,7 +26,7 @@ func (s *Syncer) Cleanup(ctx context.Context, nodeAddresses []netip.Addr) (Resul
 
 	bound, err := s.opts.Netif.Addresses()
 	if err != nil {
-		return w.result(), fmt.Errorf("listing addresses: %w", err)
+		return w.result(), fmt.Errorf("listing the VIPs on slicelb0: %w", err)
 	}
 	owned := proxier.NewOwnership(bound, nodeAddresses, s.opts.NodePortRange)
 	current, err := ipvs.ReadTable(s.opts.IPVS, owned.Owns)

@@ -166,7 +166,7 @@ func (s *Syncer) sync(ctx context.Context, snap Snapshot, now time.Time) (Result
 
 	bound, err := s.opts.Netif.Addresses()
 	if err != nil {
-		return w.result(), fmt.Errorf("listing addresses on %s: %w", netif.DefaultDevice, err)
+		return w.result(), fmt.Errorf("listing the VIPs on %s: %w", netif.DefaultDevice, err)
 	}
 	owned := proxier.NewOwnership(union(bound, desired.BindAddresses), node.Addresses, s.opts.NodePortRange)
 	current, cached, err := s.readCurrent(owned, now)
@@ -200,7 +200,7 @@ func (s *Syncer) sync(ctx context.Context, snap Snapshot, now time.Time) (Result
 	// Order matters for ownership: a VIP is bound before its virtual server is created and
 	// unbound only after its last virtual server is gone, so a crash in between never leaves a
 	// virtual server whose VIP is not on slicelb0 (it would no longer be ours to delete).
-	// Each address sync re-reads every address on slicelb0 (10,000 on a large node) before
+	// Each VIP sync re-reads every VIP route on slicelb0 (10,000 on a large node) before
 	// changing any, so it is skipped when this sync's own read of the device shows nothing to
 	// change; whatever changed behind the agent's back since is in the next sync's read.
 	onDevice := union(bound, desired.BindAddresses)

@@ -89,13 +89,12 @@ func (l *Linux) EnsureDevice() error {
 			return fmt.Errorf("reading back device %s: %w", l.device, err)
 		}
 	}
-	if link.Attrs().Flags&net.FlagUp != 0 {
-		return nil
+	if link.Attrs().Flags&net.FlagUp == 0 {
+		if err := l.nl.LinkSetUp(link); err != nil {
+			return fmt.Errorf("setting %s up: %w", l.device, err)
+		}
 	}
-	if err := l.nl.LinkSetUp(link); err != nil {
-		return fmt.Errorf("setting %s up: %w", l.device, err)
-	}
-	return nil
+	return l.migrateAddresses(link)
 }
 
 // link returns the device, or nil when it does not exist.
@@ -111,25 +110,24 @@ func (l *Linux) link() (netlink.Link, error) {
 	return link, nil
 }
 
-// Addresses implements Interface. IPv6 link-local addresses (the kernel adds one when the device
-// comes up) are not VIPs and are left out.
+// Addresses implements Interface: the VIPs of slicelb's local routes on the device, plus any
+// address an older agent bound to it and EnsureDevice has not converted yet (those VIPs are still
+// ours; see migrateAddresses). IPv6 link-local addresses (the kernel adds one when the device comes
+// up) are not VIPs and are left out.
 func (l *Linux) Addresses() ([]netip.Addr, error) {
 	link, err := l.link()
 	if err != nil || link == nil {
 		return nil, err
 	}
-	addrs, err := l.addrList(link)
+	out, err := l.routeVIPs(link.Attrs().Index)
 	if err != nil {
-		return nil, fmt.Errorf("listing addresses of %s: %w", l.device, err)
+		return nil, fmt.Errorf("listing local routes on %s: %w", l.device, err)
 	}
-	out := make([]netip.Addr, 0, len(addrs))
-	for _, a := range addrs {
-		ip, ok := netip.AddrFromSlice(a.IP)
-		if !ok || ip.IsLinkLocalUnicast() {
-			continue
-		}
-		out = append(out, ip.Unmap())
+	legacy, err := l.legacyAddresses(link)
+	if err != nil {
+		return nil, err
 	}
+	out = append(out, legacy...)
 	slices.SortFunc(out, netip.Addr.Compare)
 	return slices.Compact(out), nil
 }
@@ -137,31 +135,89 @@ func (l *Linux) Addresses() ([]netip.Addr, error) {
 // dumpAttempts bounds the retries of an interrupted netlink dump.
 const dumpAttempts = 5
 
-// addrList dumps the device's addresses. A dump that raced with an address change comes back
-// flagged as interrupted (NLM_F_DUMP_INTR) and may be incomplete; it is retried, because a VIP
-// missing from the list would look stale to the caller or, worse, unowned.
-func (l *Linux) addrList(link netlink.Link) ([]netlink.Addr, error) {
+// routeVIPs dumps the local routes slicelb owns on the device with index ifindex: table local,
+// type local, RouteProtocol, host prefix. A dump that raced with a route change comes back flagged
+// as interrupted (NLM_F_DUMP_INTR) and may be incomplete; it is retried, because a VIP missing from
+// the list would look stale to the caller or, worse, unowned.
+func (l *Linux) routeVIPs(ifindex int) ([]netip.Addr, error) {
+	filter := &netlink.Route{Table: unix.RT_TABLE_LOCAL, Protocol: RouteProtocol, Type: unix.RTN_LOCAL, LinkIndex: ifindex}
+	mask := netlink.RT_FILTER_TABLE | netlink.RT_FILTER_PROTOCOL | netlink.RT_FILTER_TYPE | netlink.RT_FILTER_OIF
 	var err error
 	for range dumpAttempts {
-		var addrs []netlink.Addr
-		addrs, err = l.nl.AddrList(link, netlink.FAMILY_ALL)
+		var out []netip.Addr
+		err = l.nl.RouteListFilteredIter(netlink.FAMILY_ALL, filter, mask, func(r netlink.Route) bool {
+			if r.Dst == nil {
+				return true
+			}
+			ip, ok := netip.AddrFromSlice(r.Dst.IP)
+			if ones, bits := r.Dst.Mask.Size(); ok && ones == bits {
+				out = append(out, ip.Unmap())
+			}
+			return true
+		})
 		if !errors.Is(err, netlink.ErrDumpInterrupted) {
-			return addrs, err
+			return out, err
 		}
 	}
 	return nil, err
 }
 
+// legacyAddresses lists the VIP addresses bound to the device: only an agent before local routes
+// bound VIPs as addresses, so after EnsureDevice this is empty.
+func (l *Linux) legacyAddresses(link netlink.Link) ([]netip.Addr, error) {
+	var addrs []netlink.Addr
+	var err error
+	for range dumpAttempts {
+		addrs, err = l.nl.AddrList(link, netlink.FAMILY_ALL)
+		if !errors.Is(err, netlink.ErrDumpInterrupted) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing addresses of %s: %w", l.device, err)
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		ip, ok := netip.AddrFromSlice(a.IP)
+		if !ok || ip.IsLinkLocalUnicast() {
+			continue
+		}
+		out = append(out, ip.Unmap())
+	}
+	return out, nil
+}
+
+// migrateAddresses turns the VIP addresses an older agent bound to the device into slicelb's local
+// routes: the route first, then the address goes, so the VIP stays owned throughout, also when the
+// agent dies half-way. The address's own kernel route (proto kernel) and slicelb's route coexist:
+// the add is not exclusive, and the kernel only refuses an exact duplicate. Removing an address
+// deletes only its kernel route, which the kernel matches by prefsrc and protocol, except for the
+// last IPv4 address of the device: its removal disables IPv4 on the device (fib_disable_ip),
+// flushing every IPv4 route through it, slicelb's too. So the routes are added again afterwards;
+// the IPv4 VIPs are not local between the last address's removal and that second add (one batch
+// of route inserts), once, on the upgrade.
+func (l *Linux) migrateAddresses(link netlink.Link) error {
+	legacy, err := l.legacyAddresses(link)
+	if err != nil || len(legacy) == 0 {
+		return err
+	}
+	ifindex := link.Attrs().Index
+	added, err := l.change(ifindex, legacy, routeAdd)
+	if err != nil {
+		return fmt.Errorf("converting the addresses of %s into local routes: %w", l.device, err)
+	}
+	removed, err := l.change(ifindex, added, addrDel)
+	if err != nil {
+		return fmt.Errorf("removing the converted addresses of %s: %w", l.device, err)
+	}
+	if _, err := l.change(ifindex, removed, routeAdd); err != nil {
+		return fmt.Errorf("restoring the local routes on %s after removing its last address: %w", l.device, err)
+	}
+	return nil
+}
+
 // SyncAddresses implements Interface. The device must exist (EnsureDevice).
 func (l *Linux) SyncAddresses(want []netip.Addr) (Change, error) {
-	have, err := l.Addresses()
-	if err != nil {
-		return Change{}, err
-	}
-	c := DiffAddresses(have, want)
-	if c.Empty() {
-		return c, nil
-	}
 	link, err := l.link()
 	if err != nil {
 		return Change{}, err
@@ -169,75 +225,126 @@ func (l *Linux) SyncAddresses(want []netip.Addr) (Change, error) {
 	if link == nil {
 		return Change{}, fmt.Errorf("device %s does not exist", l.device)
 	}
-	return l.changeAddresses(link.Attrs().Index, c)
+	ifindex := link.Attrs().Index
+	have, err := l.routeVIPs(ifindex)
+	if err != nil {
+		return Change{}, fmt.Errorf("listing local routes on %s: %w", l.device, err)
+	}
+	c := DiffAddresses(have, want)
+	if c.Empty() {
+		return c, nil
+	}
+	var done Change
+	var errs []error
+	if len(c.Added) > 0 {
+		done.Added, err = l.change(ifindex, c.Added, routeAdd)
+		errs = append(errs, err)
+	}
+	if len(c.Removed) > 0 {
+		done.Removed, err = l.change(ifindex, c.Removed, routeDel)
+		errs = append(errs, err)
+	}
+	return done, errors.Join(errs...)
 }
 
-// answerTimeout bounds the wait for the kernel's answers to a batch of address changes.
+// answerTimeout bounds the wait for the kernel's answers to a batch of changes.
 const answerTimeout = 30 * time.Second
 
-// changeAddresses adds c.Added and removes c.Removed on the device with index ifindex, pipelined:
-// up to nlbatch.MaxChunk requests per sendmsg instead of one round trip each (binding 10,000 VIPs
-// is 10,000 writes; the kernel's own work per address stays). Every change is attempted; the
-// returned Change holds those that took effect, the error joins the failures. An address that is
-// already there (EEXIST) or already gone (EADDRNOTAVAIL) counts as done.
-func (l *Linux) changeAddresses(ifindex int, c Change) (Change, error) {
-	type change struct {
-		addr netip.Addr
-		add  bool
-	}
-	all := make([]change, 0, len(c.Added)+len(c.Removed))
-	for _, a := range c.Added {
-		all = append(all, change{a, true})
-	}
-	for _, a := range c.Removed {
-		all = append(all, change{a, false})
-	}
-	errs := make([]error, len(all))
+// op is one kind of VIP change on the device.
+type op int
+
+const (
+	routeAdd op = iota
+	routeDel
+	addrDel
+)
+
+// change applies op to every VIP in vips on the device with index ifindex, pipelined: up to
+// nlbatch.MaxChunk requests per sendmsg instead of one round trip each (a full sync of 10,000 VIPs
+// is 10,000 writes). Every change is attempted; it returns the VIPs for which the change took
+// effect, the error joins the failures. A route or address that is already there (EEXIST) or
+// already gone (ESRCH for routes, EADDRNOTAVAIL for addresses) counts as done.
+func (l *Linux) change(ifindex int, vips []netip.Addr, o op) ([]netip.Addr, error) {
+	errs := make([]error, len(vips))
 	l.batchMu.Lock()
 	var ch nlbatch.Chunk
-	for i, a := range all {
-		if a.add {
-			ch.Begin(i, unix.RTM_NEWADDR, nlbatch.FlagCreate|nlbatch.FlagExcl)
-		} else {
+	for i, a := range vips {
+		switch o {
+		case routeAdd:
+			// Not NLM_F_EXCL: an address's own local route (during the migration) is no
+			// conflict; an identical route of ours still answers EEXIST.
+			ch.Begin(i, unix.RTM_NEWROUTE, nlbatch.FlagCreate)
+			encodeRoute(&ch.Builder, ifindex, a)
+		case routeDel:
+			ch.Begin(i, unix.RTM_DELROUTE, 0)
+			encodeRoute(&ch.Builder, ifindex, a)
+		case addrDel:
 			ch.Begin(i, unix.RTM_DELADDR, 0)
+			encodeAddr(&ch.Builder, ifindex, a)
 		}
-		encodeAddr(&ch.Builder, ifindex, a.addr)
 		ch.End()
-		if ch.Len() == nlbatch.MaxChunk || i == len(all)-1 {
+		if ch.Len() == nlbatch.MaxChunk || i == len(vips)-1 {
 			ch.Exec(l.batch.GetFd(), errs, answerTimeout)
 			ch.Reset()
 		}
 	}
 	l.batchMu.Unlock()
-	var done Change
+	var done []netip.Addr
 	var failed []error
-	for i, a := range all {
+	for i, a := range vips {
 		err := errs[i]
 		switch {
-		case a.add && (err == nil || errors.Is(err, unix.EEXIST)):
-			done.Added = append(done.Added, a.addr)
-		case !a.add && (err == nil || errors.Is(err, unix.EADDRNOTAVAIL)):
-			done.Removed = append(done.Removed, a.addr)
-		case a.add:
-			failed = append(failed, fmt.Errorf("adding %s to %s: %w", a.addr, l.device, err))
+		case err == nil,
+			o == routeAdd && errors.Is(err, unix.EEXIST),
+			o == routeDel && errors.Is(err, unix.ESRCH),
+			o == addrDel && errors.Is(err, unix.EADDRNOTAVAIL):
+			done = append(done, a)
+		case o == routeAdd:
+			failed = append(failed, fmt.Errorf("adding the local route of %s on %s: %w", a, l.device, err))
+		case o == routeDel:
+			failed = append(failed, fmt.Errorf("removing the local route of %s on %s: %w", a, l.device, err))
 		default:
-			failed = append(failed, fmt.Errorf("removing %s from %s: %w", a.addr, l.device, err))
+			failed = append(failed, fmt.Errorf("removing address %s from %s: %w", a, l.device, err))
 		}
 	}
 	return done, errors.Join(failed...)
 }
 
-// encodeAddr writes the body of an RTM_NEWADDR/RTM_DELADDR request for a VIP: struct ifaddrmsg
-// and the IFA_LOCAL and IFA_ADDRESS attributes, as iproute2 and the netlink library send them.
-// IPv6 VIPs skip duplicate address detection (IFA_F_NODAD), which would otherwise keep them
-// "tentative" (unusable) for a second or more after every add.
-func encodeAddr(b *nlbatch.Builder, ifindex int, a netip.Addr) {
-	family, flags := byte(unix.AF_INET), byte(0)
+// encodeRoute writes the body of an RTM_NEWROUTE/RTM_DELROUTE request for a VIP's local route,
+// what `ip route add local VIP/32 dev slicelb0 table local proto 211 scope host` sends: struct
+// rtmsg, RTA_DST and RTA_OIF. The protocol is slicelb's mark (a delete names it too, so it never
+// removes someone else's route); no priority is sent, so IPv4 routes get metric 0 and IPv6 routes
+// the kernel's default for user routes, 1024.
+//
+// No preferred source (RTA_PREFSRC) is set. For a node-local client the kernel then picks the
+// source itself: for IPv4, a route of type local without prefsrc makes the destination its own
+// source (ip_route_output_key_hash_rcu: saddr = daddr), so the VIP is the source exactly as when it
+// was an address; for IPv6, prefsrc must be an address assigned to an interface, which a VIP is
+// not, and source address selection picks one of the node's addresses. A prefsrc equal to the VIP
+// would also be harmful during the migration: deleting the old address marks every IPv4 route whose
+// prefsrc it was as dead (fib_sync_down_addr).
+func encodeRoute(b *nlbatch.Builder, ifindex int, a netip.Addr) {
+	family := byte(unix.AF_INET)
 	if a.Is6() {
-		family, flags = unix.AF_INET6, unix.IFA_F_NODAD
+		family = unix.AF_INET6
+	}
+	// struct rtmsg { family, dst_len, src_len, tos, table, protocol, scope, type, flags (u32) }
+	b.Fixed([]byte{family, byte(prefixFor(a).Bits()), 0, 0, unix.RT_TABLE_LOCAL, RouteProtocol,
+		unix.RT_SCOPE_HOST, unix.RTN_LOCAL, 0, 0, 0, 0})
+	b.Attr(unix.RTA_DST, a.AsSlice())
+	b.U32(unix.RTA_OIF, uint32(ifindex))
+}
+
+// encodeAddr writes the body of an RTM_DELADDR request for a VIP address of an older agent:
+// struct ifaddrmsg and the IFA_LOCAL and IFA_ADDRESS attributes, as iproute2 and the netlink
+// library send them.
+func encodeAddr(b *nlbatch.Builder, ifindex int, a netip.Addr) {
+	family := byte(unix.AF_INET)
+	if a.Is6() {
+		family = unix.AF_INET6
 	}
 	// struct ifaddrmsg { family, prefixlen, flags, scope (0: universe), index }
-	msg := []byte{family, byte(prefixFor(a).Bits()), flags, 0, 0, 0, 0, 0}
+	msg := []byte{family, byte(prefixFor(a).Bits()), 0, 0, 0, 0, 0, 0}
 	binary.NativeEndian.PutUint32(msg[4:], uint32(ifindex))
 	b.Fixed(msg)
 	raw := a.AsSlice()

@@ -3,8 +3,8 @@ package netif
 // Sysctls selects the optional kernel settings.
 type Sysctls struct {
 	// StrictARP makes the node answer ARP only for addresses on the receiving interface
-	// (--strict-arp), so VIPs on slicelb0 are not announced on the node's network; MetalLB's L2
-	// mode and kube-proxy's strictARP need it.
+	// (--strict-arp), so VIPs (local routes, no interface's address; see the package comment) are
+	// not announced on the node's network; MetalLB's L2 mode and kube-proxy's strictARP need it.
 	StrictARP bool
 }
 

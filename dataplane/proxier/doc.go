@@ -5,7 +5,7 @@
 //
 //   - BuildDesired turns Services, EndpointSlices, this node and the agent's
 //     options into the desired virtual servers with their real servers, the
-//     VIPs to bind on the dummy interface slicelb0, and the masquerade data
+//     VIPs to hold on slicelb0 (a local route each), and the masquerade data
 //     the NAT layer needs. It follows kube-proxy's IPVS mode (which Services
 //     and ports are proxied, which endpoints serve, traffic policies).
 //   - PlanSync diffs that desired state against what the kernel holds and

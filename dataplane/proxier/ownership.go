@@ -9,10 +9,10 @@ import (
 // Ownership decides which virtual servers slicelb may modify or delete.
 //
 // IPVS has no place to mark a service as ours, so ownership is read from
-// the address: a virtual server is ours when its address is a VIP we bind on
-// slicelb0 (or are about to bind), or when it is a node address and its port
-// is in the NodePort range (the API server reserves that range for
-// NodePorts, which we serve). Anything else — another program's virtual
+// the address: a virtual server is ours when its address is a VIP we hold on
+// slicelb0 with a local route of slicelb's protocol (or are about to), or
+// when it is a node address and its port is in the NodePort range (the API
+// server reserves that range for NodePorts, which we serve). Anything else — another program's virtual
 // server on a node address, a firewall-mark service, a VIP on another
 // interface — is never touched, unlike kube-proxy, whose cleanup deletes
 // every service it did not create in this run.
@@ -33,8 +33,8 @@ type Ownership struct {
 	nodePorts PortRange
 }
 
-// NewOwnership builds the rule from the addresses on slicelb0 (plus those
-// about to be bound), the node's addresses and the NodePort range (zero means
+// NewOwnership builds the rule from the VIPs held on slicelb0 (plus those
+// about to be added), the node's addresses and the NodePort range (zero means
 // DefaultNodePortRange).
 func NewOwnership(vips, nodeAddresses []netip.Addr, nodePorts PortRange) Ownership {
 	o := Ownership{vips: map[netip.Addr]bool{}, nodes: map[netip.Addr]bool{}, nodePorts: nodePorts}

@@ -5,6 +5,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/vishvananda/netlink"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 
@@ -39,5 +40,22 @@ var _ = Describe("Dual-stack Services programmed by the agent", func() {
 		rep, err = netlab.TCP(client.NS, netip.MustParseAddrPort("[fd00:96::60]:80"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(rep.Source).To(Equal(client.IP6.String()))
+
+		// A client on the node itself: an IPv6 local route cannot name the VIP as its preferred
+		// source (it is no interface's address), so source address selection picks one of the
+		// node's own addresses (the longest prefix match with the VIP), which the pod's reply is
+		// routed back to.
+		rep, err = netlab.TCP(rootNS, netip.MustParseAddrPort("[fd00:96::60]:80"))
+		Expect(err).NotTo(HaveOccurred())
+		measure("IPv6 ClusterIP from the node itself: %s saw source %s", rep.Name, rep.Source)
+		nodeAddrs, err := netlink.AddrList(nil, netlink.FAMILY_V6)
+		Expect(err).NotTo(HaveOccurred())
+		var global []string
+		for _, a := range nodeAddrs {
+			if a.IP.IsGlobalUnicast() {
+				global = append(global, a.IP.String())
+			}
+		}
+		Expect(global).To(ContainElement(rep.Source))
 	})
 })

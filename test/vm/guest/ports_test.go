@@ -1,6 +1,7 @@
 package guest
 
 import (
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/slicelb/slicelb/dataplane/ipvs"
 	"github.com/slicelb/slicelb/dataplane/ipvs/ipvstest"
@@ -27,7 +29,7 @@ var _ = Describe("The kernel ports, each on its own", func() {
 		Expect(table()).To(Equal(before))
 	})
 
-	It("netif holds exactly the wanted VIPs as /32 and /128, removes stale ones, sets the sysctls and deletes the device", func() {
+	It("netif holds exactly the wanted VIPs as local /32 and /128 routes, removes stale ones, sets the sysctls and deletes the device", func() {
 		n := newNetif()
 		DeferCleanup(func() { Expect(n.DeleteDevice()).To(Succeed()) })
 		Expect(n.EnsureDevice()).To(Succeed())
@@ -40,24 +42,62 @@ var _ = Describe("The kernel ports, each on its own", func() {
 
 		a, b, c := netip.MustParseAddr("10.96.1.1"), netip.MustParseAddr("10.96.1.2"), netip.MustParseAddr("fd00:96::1")
 		Expect(n.SyncAddresses([]netip.Addr{c, b, a})).To(Equal(netif.Change{Added: []netip.Addr{a, b, c}}))
-		// The kernel's IPv6 link-local address on the device is not a VIP.
 		Expect(n.Addresses()).To(Equal([]netip.Addr{a, b, c}))
+		Expect(vipRoutes()).To(ConsistOf("10.96.1.1/32", "10.96.1.2/32", "fd00:96::1/128"))
+		// No address is bound: the kernel's IPv6 link-local address is all the device has.
+		Expect(deviceAddresses()).To(BeEmpty())
+		// Someone else's local route on the device (another protocol) is not a VIP of ours.
 		link, err := netlink.LinkByName(netif.DefaultDevice)
 		Expect(err).NotTo(HaveOccurred())
-		kernelAddrs, err := netlink.AddrList(link, netlink.FAMILY_ALL)
-		Expect(err).NotTo(HaveOccurred())
-		var prefixes []string
-		for _, ka := range kernelAddrs {
-			if !ka.IP.IsLinkLocalUnicast() {
-				prefixes = append(prefixes, ka.IPNet.String())
-			}
-		}
-		Expect(prefixes).To(ConsistOf("10.96.1.1/32", "10.96.1.2/32", "fd00:96::1/128"))
+		foreign := &netlink.Route{LinkIndex: link.Attrs().Index, Dst: netlink.NewIPNet(net.ParseIP("10.96.1.9")),
+			Table: unix.RT_TABLE_LOCAL, Type: unix.RTN_LOCAL, Scope: netlink.SCOPE_HOST, Protocol: unix.RTPROT_STATIC}
+		Expect(netlink.RouteAdd(foreign)).To(Succeed())
+		Expect(n.Addresses()).To(Equal([]netip.Addr{a, b, c}))
 
 		Expect(n.SyncAddresses([]netip.Addr{b, c})).To(Equal(netif.Change{Removed: []netip.Addr{a}}))
 		Expect(n.SyncAddresses([]netip.Addr{b, c})).To(Equal(netif.Change{}))
+		Expect(vipRoutes()).To(ConsistOf("10.96.1.2/32", "fd00:96::1/128"))
+		Expect(n.SyncAddresses(nil)).To(Equal(netif.Change{Removed: []netip.Addr{b, c}}))
+		Expect(vipRoutes()).To(BeEmpty())
+		Expect(netlink.RouteDel(foreign)).To(Succeed())
+
+		Expect(n.SyncAddresses([]netip.Addr{a})).To(Equal(netif.Change{Added: []netip.Addr{a}}))
 		Expect(n.DeleteDevice()).To(Succeed())
 		Expect(n.Addresses()).To(BeEmpty())
+	})
+
+	It("netif converts the VIP addresses of an older agent into local routes, counting them as owned until then", func() {
+		n := newNetif()
+		DeferCleanup(func() { Expect(n.DeleteDevice()).To(Succeed()) })
+		Expect(n.EnsureDevice()).To(Succeed())
+		a, c := netip.MustParseAddr("10.96.2.1"), netip.MustParseAddr("fd00:96::2")
+		// What an agent before local routes left: the VIPs as addresses on slicelb0, one of them
+		// already with its route from an interrupted conversion.
+		link, err := netlink.LinkByName(netif.DefaultDevice)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(netlink.AddrAdd(link, &netlink.Addr{IPNet: netlink.NewIPNet(a.AsSlice())})).To(Succeed())
+		Expect(netlink.AddrAdd(link, &netlink.Addr{IPNet: netlink.NewIPNet(c.AsSlice()), Flags: unix.IFA_F_NODAD})).To(Succeed())
+		// Appended (NLM_F_APPEND), as the agent adds it: next to the address's own local route.
+		Expect(netlink.RouteAppend(&netlink.Route{LinkIndex: link.Attrs().Index, Dst: netlink.NewIPNet(a.AsSlice()),
+			Table: unix.RT_TABLE_LOCAL, Type: unix.RTN_LOCAL, Scope: netlink.SCOPE_HOST, Protocol: netif.RouteProtocol})).To(Succeed())
+		Expect(deviceAddresses()).To(ConsistOf("10.96.2.1/32", "fd00:96::2/128"))
+		Expect(n.Addresses()).To(Equal([]netip.Addr{a, c}))
+
+		Expect(n.EnsureDevice()).To(Succeed())
+		Expect(deviceAddresses()).To(BeEmpty())
+		Expect(vipRoutes()).To(ConsistOf("10.96.2.1/32", "fd00:96::2/128"))
+		Expect(n.Addresses()).To(Equal([]netip.Addr{a, c}))
+		// The VIPs are local through slicelb's routes (removing the last IPv4 address flushed the
+		// device's IPv4 routes; the conversion adds them again).
+		for _, vip := range []netip.Addr{a, c} {
+			routes, err := netlink.RouteGet(vip.AsSlice())
+			Expect(err).NotTo(HaveOccurred())
+			Expect(routes).To(HaveLen(1))
+			Expect(routes[0].Type).To(Equal(unix.RTN_LOCAL), "route to %s: %+v", vip, routes[0])
+		}
+		// Nothing left to convert: a second call writes nothing and changes nothing.
+		Expect(n.EnsureDevice()).To(Succeed())
+		Expect(n.SyncAddresses([]netip.Addr{a, c})).To(Equal(netif.Change{}))
 	})
 
 	It("nat writes only its own tables, writes nothing when unchanged, and its cleanup spares foreign tables", func() {
@@ -114,3 +154,43 @@ var _ = Describe("The kernel ports, each on its own", func() {
 		Expect(kernel.nat.Cleanup()).To(Succeed())
 	})
 })
+
+// vipRoutes lists the local routes on slicelb0 in table local with slicelb's protocol and host
+// scope, as prefixes: the kernel's view of the VIPs, read with the netlink library.
+func vipRoutes() []string {
+	GinkgoHelper()
+	link, err := netlink.LinkByName(netif.DefaultDevice)
+	Expect(err).NotTo(HaveOccurred())
+	routes, err := netlink.RouteListFiltered(netlink.FAMILY_ALL,
+		&netlink.Route{Table: unix.RT_TABLE_LOCAL, LinkIndex: link.Attrs().Index},
+		netlink.RT_FILTER_TABLE|netlink.RT_FILTER_OIF)
+	Expect(err).NotTo(HaveOccurred())
+	var out []string
+	for _, r := range routes {
+		if r.Protocol == netif.RouteProtocol {
+			Expect(r.Type).To(Equal(unix.RTN_LOCAL), "%+v", r)
+			if r.Dst.IP.To4() != nil {
+				// IPv6 routes have no scope; the kernel reports universe for every one.
+				Expect(r.Scope).To(Equal(netlink.SCOPE_HOST), "%+v", r)
+			}
+			out = append(out, r.Dst.String())
+		}
+	}
+	return out
+}
+
+// deviceAddresses lists the addresses on slicelb0 other than the kernel's IPv6 link-local one.
+func deviceAddresses() []string {
+	GinkgoHelper()
+	link, err := netlink.LinkByName(netif.DefaultDevice)
+	Expect(err).NotTo(HaveOccurred())
+	addrs, err := netlink.AddrList(link, netlink.FAMILY_ALL)
+	Expect(err).NotTo(HaveOccurred())
+	var out []string
+	for _, a := range addrs {
+		if !a.IP.IsLinkLocalUnicast() {
+			out = append(out, a.IPNet.String())
+		}
+	}
+	return out
+}

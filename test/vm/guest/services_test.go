@@ -34,6 +34,14 @@ var _ = Describe("ClusterIP Services programmed by the agent", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(rep.Source).To(Equal(client.IP.String()))
 
+		// A client on the node itself (LOCAL_OUT): the VIP's local route has no preferred source,
+		// and for a local route the kernel then makes the destination the source, so the pod sees
+		// the VIP, as when the VIP was an address on slicelb0.
+		rep, err = netlab.TCP(rootNS, vip)
+		Expect(err).NotTo(HaveOccurred())
+		measure("ClusterIP from the node itself: %s saw source %s", rep.Name, rep.Source)
+		Expect(rep.Source).To(Equal(vip.Addr().String()))
+
 		again := apply(s, snap)
 		measure("ClusterIP no-op resync: %d kernel writes", again.Writes)
 		Expect(again.Writes).To(BeZero())
