@@ -92,7 +92,7 @@ func writeTimeSplit(b *strings.Builder, steps []DataplaneStep) {
 		return
 	}
 	b.WriteString("\nWhere the wall time went (ms): inside IPVS netlink writes and reads (system calls, the kernel's work for them " +
-		"and building/parsing the messages), inside the slicelb0 calls (address dump, address adds/removes, device and sysctl " +
+		"and building/parsing the messages), inside the slicelb0 calls (VIP route dump, route adds/removes, device and sysctl " +
 		"checks), and the rest (the agent's planning in Go). Guest CPU is the VM's /proc/stat over the step (10 ms ticks); " +
 		"softirq includes the IPVS rate estimators, which kernel 6.1 runs from a timer every 2 s over every virtual and real server.\n\n" +
 		"| step | variant | wall | IPVS writes | IPVS reads | slicelb0 | rest (planning) | guest CPU user / system / softirq |\n" +

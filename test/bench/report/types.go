@@ -158,8 +158,8 @@ type DataplaneStep struct {
 	AgentWrites int `json:"agentWrites,omitempty"`
 	FloorDiff   int `json:"floorWrites"`
 	// Where the wall time went: inside IPVS netlink writes and reads (system calls and the
-	// kernel's work for them), inside the VIP device's calls (address dump and adds/removes on
-	// slicelb0, device and sysctl checks); the rest is Go-side planning.
+	// kernel's work for them), inside the VIP device's calls (dump of the VIP routes on slicelb0
+	// and their adds/removes, device and sysctl checks); the rest is Go-side planning.
 	IPVSWriteMs float64 `json:"ipvsWriteMs,omitempty"`
 	IPVSReadMs  float64 `json:"ipvsReadMs,omitempty"`
 	DeviceMs    float64 `json:"deviceMs,omitempty"`
