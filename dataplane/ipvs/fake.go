@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"time"
 )
 
 // Method names one Interface method, for the Fake's counters and error
@@ -38,6 +39,9 @@ type Fake struct {
 	mu       sync.Mutex
 	services map[VirtualServerKey]*fakeService
 	calls    map[Method]int
+	// failedAt is when each injected failure happened, per method: timing assertions read
+	// the moment of the call itself, not when a poller got round to noticing it.
+	failedAt map[Method][]time.Time
 	failures map[Method]*injected
 }
 
@@ -56,8 +60,16 @@ func NewFake() *Fake {
 	return &Fake{
 		services: map[VirtualServerKey]*fakeService{},
 		calls:    map[Method]int{},
+		failedAt: map[Method][]time.Time{},
 		failures: map[Method]*injected{},
 	}
+}
+
+// FailureTimes returns when the injected failures of m happened, oldest first.
+func (f *Fake) FailureTimes(m Method) []time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]time.Time(nil), f.failedAt[m]...)
 }
 
 // Writes returns the number of write calls (Add/Update/Delete, failed ones
@@ -93,6 +105,7 @@ func (f *Fake) ResetCounters() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = map[Method]int{}
+	f.failedAt = map[Method][]time.Time{}
 }
 
 // FailNext makes the next n calls of m return err without changing state;
@@ -175,5 +188,6 @@ func (f *Fake) begin(m Method) error {
 			delete(f.failures, m)
 		}
 	}
+	f.failedAt[m] = append(f.failedAt[m], time.Now())
 	return fmt.Errorf("%s (injected): %w", m, inj.err)
 }
