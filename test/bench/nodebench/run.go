@@ -131,13 +131,13 @@ func createObjects(ctx context.Context, cs kubernetes.Interface, n, m int) (*wor
 				}
 				svc, err := cs.CoreV1().Services(Namespace).Create(ctx, NewService(i), metav1.CreateOptions{})
 				if err != nil {
-					errs[g] = fmt.Errorf("Service %d: %w", i, err)
+					errs[g] = fmt.Errorf("creating Service %d: %w", i, err)
 					return
 				}
 				w.ips[i] = svc.Spec.ClusterIP
 				sl, err := cs.DiscoveryV1().EndpointSlices(Namespace).Create(ctx, NewSlice(i, m), metav1.CreateOptions{})
 				if err != nil {
-					errs[g] = fmt.Errorf("EndpointSlice %d: %w", i, err)
+					errs[g] = fmt.Errorf("creating EndpointSlice %d: %w", i, err)
 					return
 				}
 				w.slices[i] = sl

@@ -79,13 +79,14 @@ func (c *control) start(w http.ResponseWriter, r *http.Request) {
 	reply(w, nbapi.Started{PID: a.cmd.Process.Pid})
 }
 
-// pollFull is how often waitFull reads the kernel: often enough for a figure of seconds, rare
-// enough not to compete with the agent for the guest's emulated CPUs.
-const pollFull = 250 * time.Millisecond
+// pollFull is how often waitFull reads the kernel: often enough for a figure of tens of seconds,
+// rare enough not to compete with the agent for the guest's emulated CPUs.
+const pollFull = 500 * time.Millisecond
 
 // waitFull waits for Config.VirtualServers TCP virtual servers on Config.Port, each with
-// Config.RealServers real servers of weight > 0. Virtual servers already complete are not read
-// again, so a poll costs one dump plus one per incomplete virtual server.
+// Config.RealServers real servers of weight > 0. Real servers are read only once every virtual
+// server exists, and a complete virtual server is not read again: a poll costs one dump until the
+// last virtual server appears, then one more per incomplete virtual server.
 func (c *control) waitFull(w http.ResponseWriter, r *http.Request) {
 	a := c.current(w)
 	if a == nil {
@@ -124,9 +125,17 @@ func (c *control) pollFull(done map[ipvs.VirtualServerKey]bool) error {
 	if err != nil {
 		return err
 	}
+	var ours []ipvs.VirtualServerKey
 	for _, vs := range vss {
-		k := vs.Key()
-		if done[k] || k.Protocol != ipvs.TCP || k.Port != c.cfg.Port {
+		if k := vs.Key(); k.Protocol == ipvs.TCP && k.Port == c.cfg.Port {
+			ours = append(ours, k)
+		}
+	}
+	if len(ours) < c.cfg.VirtualServers {
+		return nil
+	}
+	for _, k := range ours {
+		if done[k] {
 			continue
 		}
 		rss, err := c.ipvs.ListRealServers(k)
