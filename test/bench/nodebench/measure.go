@@ -66,8 +66,8 @@ func (vm *guestVM) sample(ctx context.Context, a agentSpec) (sample, error) {
 		return sample{}, err
 	}
 	var s sample
-	s.sum, _ = MetricSum(string(b), a.syncSum)
-	c, found := MetricSum(string(b), a.syncCount)
+	s.sum, _ = MetricSum(string(b), a.syncSum, a.labels...)
+	c, found := MetricSum(string(b), a.syncCount, a.labels...)
 	if !found {
 		return s, fmt.Errorf("%s: no %s in its metrics", a.name, a.syncCount)
 	}

@@ -11,6 +11,8 @@ kubeproxy_sync_proxy_rules_duration_seconds_bucket{le="0.001"} 0
 kubeproxy_sync_proxy_rules_duration_seconds_sum 12.5
 kubeproxy_sync_proxy_rules_duration_seconds_count 3
 kubeproxy_sync_proxy_rules_duration_seconds_count_other 99
+kubeproxy_sync_proxy_rules_last_timestamp_seconds{ip_family="IPv4"} 5
+kubeproxy_sync_proxy_rules_last_timestamp_seconds{ip_family="IPv6"} 7
 slicelb_node_netlink_writes_total{op="add-real-server"} 100
 slicelb_node_netlink_writes_total{op="add-virtual-server"} 10
 slicelb_node_netlink_writes_total{op="a}b"} 1e3
@@ -18,17 +20,23 @@ slicelb_node_netlink_writes_total{op="a}b"} 1e3
 
 func TestMetricSum(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		want  float64
-		found bool
+		name   string
+		labels []string
+		want   float64
+		found  bool
 	}{
-		{"kubeproxy_sync_proxy_rules_duration_seconds_sum", 12.5, true},
-		{"kubeproxy_sync_proxy_rules_duration_seconds_count", 3, true},
-		{"slicelb_node_netlink_writes_total", 1110, true},
-		{"slicelb_node_syncs_total", 0, false},
-		{"kubeproxy_sync_proxy_rules_duration_seconds", 0, false},
+		{"kubeproxy_sync_proxy_rules_duration_seconds_sum", nil, 12.5, true},
+		{"kubeproxy_sync_proxy_rules_duration_seconds_count", nil, 3, true},
+		{"slicelb_node_netlink_writes_total", nil, 1110, true},
+		{"slicelb_node_syncs_total", nil, 0, false},
+		{"kubeproxy_sync_proxy_rules_duration_seconds", nil, 0, false},
+		{"kubeproxy_sync_proxy_rules_last_timestamp_seconds", nil, 12, true},
+		{"kubeproxy_sync_proxy_rules_last_timestamp_seconds", []string{`ip_family="IPv4"`}, 5, true},
+		{"kubeproxy_sync_proxy_rules_last_timestamp_seconds", []string{`ip_family="IPv5"`}, 0, false},
+		{"slicelb_node_netlink_writes_total", []string{`op="add-real-server"`}, 100, true},
+		{"kubeproxy_sync_proxy_rules_duration_seconds_sum", []string{`ip_family="IPv4"`}, 0, false},
 	} {
-		got, found := MetricSum(promText, tc.name)
+		got, found := MetricSum(promText, tc.name, tc.labels...)
 		if got != tc.want || found != tc.found {
 			t.Errorf("MetricSum(%s) = %v, %v; want %v, %v", tc.name, got, found, tc.want, tc.found)
 		}

@@ -168,6 +168,9 @@ type agentSpec struct {
 	// syncSum and syncCount name the sync-duration histogram's series; writes the agent's own
 	// kernel-write counter (empty: none).
 	syncSum, syncCount, writes string
+	// labels select the sync histogram's series: kube-proxy runs an IPv6 proxier next to the IPv4
+	// one (any kernel with IPv6 makes it dual-stack) whose syncs have no Services to program.
+	labels []string
 }
 
 func agentSpecs(o Options, haveKubeProxy bool) []agentSpec {
@@ -186,6 +189,7 @@ func agentSpecs(o Options, haveKubeProxy bool) []agentSpec {
 			cleanup:   []string{"--cleanup", "--proxy-mode=ipvs", "--v=2"},
 			syncSum:   "kubeproxy_sync_proxy_rules_duration_seconds_sum",
 			syncCount: "kubeproxy_sync_proxy_rules_duration_seconds_count",
+			labels:    []string{`ip_family="IPv4"`},
 		})
 	}
 	out = append(out, agentSpec{
