@@ -7,7 +7,7 @@
 #   OUTDIR/lib/modules/VER/  its modules, with modules.dep from `depmod -b`
 #   OUTDIR/kernel-version    VER
 #   OUTDIR/.stamp            written last: its content (the package name) makes the next run a no-op
-#   OUTDIR/userland/         Debian's iptables (nft and legacy), ipset and strace with their shared
+#   OUTDIR/userland/         Debian's iptables (nft and legacy) and ipset with their shared
 #                            libraries, unpacked (the bench runs kube-proxy's IPVS mode in the VM, which
 #                            executes iptables-restore and ipset); userland/.stamp lists the packages
 #
@@ -42,12 +42,12 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
 fi
 
 # The guest userland for kube-proxy's IPVS mode, which executes iptables, iptables-save,
-# iptables-restore and ipset (and strace for counting syscalls): the packages and their shared
-# libraries (Depends, closed by hand: bookworm's iptables, ipset, strace and what they link), unpacked
+# iptables-restore and ipset: the packages and their shared libraries (Depends, closed by hand:
+# bookworm's iptables, ipset and what they link), unpacked
 # with dpkg-deb, no maintainer scripts. The alternatives links (iptables -> xtables-nft-multi) that
 # update-alternatives would make are written here. Its own stamp, so a kernel that is up to date
 # does not skip it.
-userland_pkgs="libc6 netbase iptables libip4tc2 libip6tc2 libxtables12 libmnl0 libnetfilter-conntrack3 libnfnetlink0 libnftnl11 ipset libipset13 strace libunwind8 liblzma5"
+userland_pkgs="libc6 netbase iptables libip4tc2 libip6tc2 libxtables12 libmnl0 libnetfilter-conntrack3 libnfnetlink0 libnftnl11 ipset libipset13"
 fetch_userland() {
 	local dir="$out/userland"
 	if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$userland_pkgs" ]; then

@@ -3,6 +3,6 @@
 // controller), then one VM boot (test/vm's kernel, test/vmnode's network) runs kube-proxy v1.37.1
 // in IPVS mode and then the real slicelb-node against those objects, one after the other with a
 // cleanup in between, and measures each one's full sync, one endpoint change and a no-op periodic
-// sync: wall time, its own sync-duration metric, netlink syscalls (a separate pass under strace)
-// and peak RSS.
+// sync: wall time, its own sync-duration metric, netlink messages (a separate pass, counted by
+// the guest kernel's nlmon tap) and peak RSS.
 package nodebench

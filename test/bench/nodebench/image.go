@@ -19,14 +19,14 @@ import (
 // nftables NAT, dummy, virtio): ipset with the set types it creates (hash:ip,port, hash:ip,port,ip,
 // hash:ip,port,net, hash:net, bitmap:port), Debian's iptables-nft (nft_compat and the xt_ matches
 // and targets its rules use; REJECT for both families, since kube-proxy runs an IPv6 proxier too
-// on any kernel with IPv6), the legacy ip_tables tables as a fallback, and netlink_diag, through
-// which strace -yy tells a netlink socket from a TCP one.
+// on any kernel with IPv6), the legacy ip_tables tables as a fallback, and nlmon, the tap through
+// which the guest counts netlink messages.
 var kubeProxyModules = []string{
 	"ip_set", "ip_set_hash_ip", "ip_set_hash_ipport", "ip_set_hash_ipportip", "ip_set_hash_ipportnet", "ip_set_hash_net",
 	"ip_set_bitmap_port", "xt_set", "nft_compat", "nft_reject", "nft_reject_inet", "nf_reject_ipv4",
 	"xt_comment", "xt_mark", "xt_addrtype", "xt_conntrack", "xt_MASQUERADE", "xt_nat", "xt_tcpudp", "xt_multiport",
 	"xt_physdev", "xt_statistic", "xt_ipvs", "ipt_REJECT", "ip6t_REJECT", "nf_reject_ipv6", "nft_reject_ipv6", "ip_tables", "iptable_filter", "iptable_nat", "iptable_mangle",
-	"ip6_tables", "ip6table_filter", "ip6table_nat", "ip6table_mangle", "br_netfilter", "netlink_diag",
+	"ip6_tables", "ip6table_filter", "ip6table_nat", "ip6table_mangle", "br_netfilter", "nlmon",
 }
 
 // modules is vmnode's list plus kubeProxyModules, keeping only names the kernel has as modules or
@@ -96,7 +96,7 @@ type image struct {
 	kubeconfig []byte
 	kubeProxy  string // empty: not included (it did not build)
 	node       string
-	userland   string // empty: none (no strace, no iptables)
+	userland   string // empty: none (kube-proxy then finds no iptables or ipset)
 }
 
 func writeInitramfs(assets, initBin, out string, img image) error {

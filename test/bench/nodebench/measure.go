@@ -108,28 +108,55 @@ func (vm *guestVM) waitSyncs(ctx context.Context, a agentSpec, after int, quiet,
 	}
 }
 
-func (vm *guestVM) traceCount(ctx context.Context) (nbapi.TraceCount, error) {
-	var t nbapi.TraceCount
-	err := vm.getJSON(ctx, nbapi.PathTrace, nil, &t)
-	return t, err
+func (vm *guestVM) netlinkCount(ctx context.Context) (nbapi.NetlinkCount, error) {
+	var n nbapi.NetlinkCount
+	err := vm.getJSON(ctx, nbapi.PathNetlink, nil, &n)
+	return n, err
 }
 
 // passResult is one run of an agent through the three steps.
 type passResult struct {
-	steps  []report.AgentStep
-	traces []nbapi.TraceCount // cumulative counts after each step (traced passes)
-	rssMiB float64
+	steps   []report.AgentStep
+	netlink []nbapi.NetlinkCount // per step (counting passes)
+	rssMiB  float64
 }
 
-// pass starts the agent, measures the three steps and stops it.
-func (vm *guestVM) pass(ctx context.Context, a agentSpec, w *world, o Options, traced bool) (passResult, error) {
+// pass starts the agent, measures the three steps and stops it. A timed pass watches the kernel
+// (the guest polls IPVS over netlink) to time each step; a counting pass does not touch the kernel
+// while a step runs, so the guest's netlink counter sees only the agent: a step ends when the
+// agent's own sync count has moved and held still, and the kernel is checked only after the
+// step's count is taken (that check's messages are left out of every step).
+func (vm *guestVM) pass(ctx context.Context, a agentSpec, w *world, o Options, counting bool) (passResult, error) {
 	var pr passResult
-	q := url.Values{"agent": {a.name}}
-	if traced {
-		q.Set("trace", "1")
+	var marks []nbapi.NetlinkCount
+	mark := func() error {
+		if !counting {
+			return nil
+		}
+		n, err := vm.netlinkCount(ctx)
+		marks = append(marks, n)
+		return err
+	}
+	// step closes a step: its count is from the last mark to now; after verify, a new mark.
+	step := func(verify func() error) error {
+		if !counting {
+			return verify()
+		}
+		n, err := vm.netlinkCount(ctx)
+		if err != nil {
+			return err
+		}
+		pr.netlink = append(pr.netlink, n.Sub(marks[len(marks)-1]))
+		if err := verify(); err != nil {
+			return err
+		}
+		return mark()
+	}
+	if err := mark(); err != nil {
+		return pr, err
 	}
 	var st nbapi.Started
-	if err := vm.getJSON(ctx, nbapi.PathStart, q, &st); err != nil {
+	if err := vm.getJSON(ctx, nbapi.PathStart, url.Values{"agent": {a.name}}, &st); err != nil {
 		return pr, err
 	}
 	stopped := false
@@ -139,27 +166,27 @@ func (vm *guestVM) pass(ctx context.Context, a agentSpec, w *world, o Options, t
 			_ = vm.getJSON(ctx, nbapi.PathStop, nil, &s)
 		}
 	}()
-	mark := func() error {
-		if !traced {
-			return nil
-		}
-		t, err := vm.traceCount(ctx)
-		pr.traces = append(pr.traces, t)
-		return err
-	}
 	// Full sync.
 	var full nbapi.Waited
-	if err := vm.getJSON(ctx, nbapi.PathWaitFull, url.Values{"timeout": {"3600"}}, &full); err != nil {
-		return pr, err
+	waitFull := func() error { return vm.getJSON(ctx, nbapi.PathWaitFull, url.Values{"timeout": {"3600"}}, &full) }
+	if !counting {
+		if err := waitFull(); err != nil {
+			return pr, err
+		}
 	}
-	m1, err := vm.waitSyncs(ctx, a, 0, 3*time.Second, 5*time.Minute)
+	m1, err := vm.waitSyncs(ctx, a, 0, 3*time.Second, time.Hour)
 	if err != nil {
 		return pr, err
 	}
-	pr.steps = append(pr.steps, report.AgentStep{Name: report.AgentStepFull, WallMs: full.Millis, SyncSeconds: m1.sum, Syncs: m1.count, AgentWrites: m1.writes})
-	if err := mark(); err != nil {
+	if err := step(func() error {
+		if counting {
+			return waitFull()
+		}
+		return nil
+	}); err != nil {
 		return pr, err
 	}
+	pr.steps = append(pr.steps, report.AgentStep{Name: report.AgentStepFull, WallMs: full.Millis, SyncSeconds: m1.sum, Syncs: m1.count, AgentWrites: m1.writes})
 	// One endpoint change, timed from the harness's update until the kernel shows it.
 	i := w.changes % len(w.slices)
 	t0 := time.Now()
@@ -168,22 +195,34 @@ func (vm *guestVM) pass(ctx context.Context, a agentSpec, w *world, o Options, t
 		return pr, fmt.Errorf("updating EndpointSlice %d: %w", i, err)
 	}
 	var seen nbapi.Waited
-	if err := vm.getJSON(ctx, nbapi.PathWaitReal, url.Values{"vip": {vip}, "rs": {rs}}, &seen); err != nil {
+	waitReal := func() error { return vm.getJSON(ctx, nbapi.PathWaitReal, url.Values{"vip": {vip}, "rs": {rs}}, &seen) }
+	change := 0.0
+	if !counting {
+		if err := waitReal(); err != nil {
+			return pr, err
+		}
+		change = float64(time.Since(t0).Microseconds()) / 1000
+	}
+	m2, err := vm.waitSyncs(ctx, a, m1.count, 2*time.Second, 10*time.Minute)
+	if err != nil {
 		return pr, err
 	}
-	change := float64(time.Since(t0).Microseconds()) / 1000
-	m2, err := vm.waitSyncs(ctx, a, m1.count, 2*time.Second, 2*time.Minute)
-	if err != nil {
+	if err := step(func() error {
+		if counting {
+			return waitReal()
+		}
+		return nil
+	}); err != nil {
 		return pr, err
 	}
 	pr.steps = append(pr.steps, report.AgentStep{Name: report.AgentStepChange, WallMs: change, SyncSeconds: m2.sum - m1.sum,
 		Syncs: m2.count - m1.count, AgentWrites: diff(m2.writes, m1.writes)})
-	if err := mark(); err != nil {
+	// No-op: the next periodic sync, nothing having changed.
+	m3, err := vm.waitSyncs(ctx, a, m2.count, 0, 2*o.SyncPeriod+5*time.Minute)
+	if err != nil {
 		return pr, err
 	}
-	// No-op: the next periodic sync, nothing having changed.
-	m3, err := vm.waitSyncs(ctx, a, m2.count, 0, 2*o.SyncPeriod+2*time.Minute)
-	if err != nil {
+	if err := step(func() error { return nil }); err != nil {
 		return pr, err
 	}
 	noop := report.AgentStep{Name: report.AgentStepNoop, SyncSeconds: m3.sum - m2.sum, Syncs: m3.count - m2.count, AgentWrites: diff(m3.writes, m2.writes)}
@@ -191,9 +230,6 @@ func (vm *guestVM) pass(ctx context.Context, a agentSpec, w *world, o Options, t
 		noop.WallMs = noop.SyncSeconds * 1000 / float64(noop.Syncs)
 	}
 	pr.steps = append(pr.steps, noop)
-	if err := mark(); err != nil {
-		return pr, err
-	}
 	var s nbapi.Stopped
 	stopped = true
 	if err := vm.getJSON(ctx, nbapi.PathStop, nil, &s); err != nil {
@@ -211,60 +247,73 @@ func diff(b, a int) int {
 	return b - a
 }
 
-// measure runs the timed pass, then (with strace in the guest) the counting pass, each followed by
-// the agent's cleanup, and merges them.
+// measure runs the timed pass, then the counting pass, each followed by the agent's cleanup (and
+// a flush of whatever it left), and merges them.
 func (vm *guestVM) measure(ctx context.Context, a agentSpec, w *world, o Options) report.AgentBench {
 	ab := report.AgentBench{Agent: a.name, Version: a.version, Args: a.args}
 	timed, err := vm.pass(ctx, a, w, o, false)
 	ab.Cleanup = vm.cleanup(ctx, a)
-	if err != nil {
-		ab.Error = err.Error()
-		ab.Steps = timed.steps
-		return ab
-	}
-	ab.Steps, ab.PeakRSSMiB = timed.steps, timed.rssMiB
+	ab.Steps = timed.steps
 	for i := range ab.Steps {
 		ab.Steps[i].NetlinkWrites, ab.Steps[i].NetlinkReads = -1, -1
 	}
-	if !vm.haveStrace {
-		ab.TraceNote = "no strace in the guest (hack/vm-assets.sh's userland is missing)"
-		return ab
-	}
-	o.Say("%s (strace pass)", a.name)
-	traced, err := vm.pass(ctx, a, w, o, true)
-	ab.Cleanup += "; after the strace pass: " + vm.cleanup(ctx, a)
 	if err != nil {
-		ab.TraceNote = "the strace pass failed: " + err.Error()
+		ab.Error = err.Error()
 		return ab
 	}
-	ab.Traced = true
-	prev := nbapi.TraceCount{}
-	for i, t := range traced.traces {
-		if i >= len(ab.Steps) {
+	ab.PeakRSSMiB = timed.rssMiB
+	o.Say("%s (netlink counting pass)", a.name)
+	counted, err := vm.pass(ctx, a, w, o, true)
+	ab.Cleanup += "; after the counting pass: " + vm.cleanup(ctx, a)
+	if err != nil {
+		ab.NetlinkNote = "the counting pass failed: " + err.Error()
+		return ab
+	}
+	ab.NetlinkCounted = true
+	dropped := 0
+	for i, n := range counted.netlink {
+		if i >= len(ab.Steps) || i >= len(counted.steps) {
 			break
 		}
-		d := t.Sub(prev)
-		prev = t
-		ab.Steps[i].NetlinkWrites, ab.Steps[i].NetlinkReads = d.Sends, d.Recvs
-		ab.Steps[i].TracedWallMs = traced.steps[i].WallMs
+		ab.Steps[i].NetlinkWrites, ab.Steps[i].NetlinkReads = n.Writes, n.Reads
+		ab.Steps[i].CountingPassSyncs = counted.steps[i].Syncs
+		dropped += n.Dropped
+	}
+	if dropped > 0 {
+		ab.NetlinkNote = fmt.Sprintf("the counting socket dropped %d messages: the counts are lower bounds", dropped)
 	}
 	return ab
 }
 
-// cleanup runs the agent's cleanup command and describes the outcome.
+// cleanup runs the agent's cleanup command, then has the guest flush what it left, and describes
+// the outcome.
 func (vm *guestVM) cleanup(ctx context.Context, a agentSpec) string {
 	var c nbapi.Cleaned
-	if err := vm.getJSON(ctx, nbapi.PathCleanup, url.Values{"agent": {a.name}}, &c); err != nil {
+	if err := vm.getJSON(ctx, nbapi.PathCleanup, url.Values{"agent": {a.name}, "flush": {"1"}}, &c); err != nil {
 		return "cleanup request failed: " + err.Error()
 	}
-	s := fmt.Sprintf("%d virtual servers left", c.VirtualServersLeft)
+	s := fmt.Sprintf("`%s %s`: %d virtual servers left", a.name, strings.Join(a.cleanup, " "), c.VirtualServersLeft)
 	if c.Err != "" {
-		s += fmt.Sprintf(" (cleanup: %s: %s)", c.Err, lastLine(c.Output))
+		s += fmt.Sprintf(" (%s: %s)", c.Err, errorLines(c.Output))
+	}
+	if c.Flushed != "" {
+		s += "; the guest then " + c.Flushed
 	}
 	return s
 }
 
-func lastLine(s string) string {
-	l := strings.Split(strings.TrimSpace(s), "\n")
-	return l[len(l)-1]
+// errorLines keeps the error lines of a command's output (klog E lines, "error" mentions), or
+// its last line.
+func errorLines(s string) string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+		if strings.HasPrefix(l, "E") || strings.Contains(strings.ToLower(l), "error") {
+			out = append(out, strings.TrimSpace(l))
+		}
+	}
+	if len(out) == 0 {
+		l := strings.Split(strings.TrimSpace(s), "\n")
+		return l[len(l)-1]
+	}
+	return strings.Join(out, " / ")
 }

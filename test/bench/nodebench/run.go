@@ -209,12 +209,11 @@ func agentSpecs(o Options, haveKubeProxy bool) []agentSpec {
 
 // guestVM is the booted VM.
 type guestVM struct {
-	proc       *cluster.Process
-	port       int
-	hc         *http.Client
-	agents     []agentSpec
-	haveStrace bool
-	log        string
+	proc   *cluster.Process
+	port   int
+	hc     *http.Client
+	agents []agentSpec
+	log    string
 }
 
 func boot(ctx context.Context, o Options, c *cluster.Cluster, res *report.NodeAgentsBench) (*guestVM, error) {
@@ -245,7 +244,7 @@ func boot(ctx context.Context, o Options, c *cluster.Cluster, res *report.NodeAg
 	if _, err := os.Stat(filepath.Join(userland, ".stamp")); err == nil {
 		img.userland = userland
 	}
-	vm := &guestVM{hc: &http.Client{Timeout: time.Hour}, agents: agentSpecs(o, haveKubeProxy), haveStrace: img.userland != ""}
+	vm := &guestVM{hc: &http.Client{Timeout: time.Hour}, agents: agentSpecs(o, haveKubeProxy)}
 	if !haveKubeProxy {
 		res.Agents = append(res.Agents, report.AgentBench{Agent: report.AgentKubeProxy, Version: "v1.37.1",
 			Error: fmt.Sprintf("kube-proxy binary %q not found (hack/build-k8s-binaries.sh OUTDIR kube-proxy builds it)", o.KubeProxy)})

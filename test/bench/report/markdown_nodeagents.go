@@ -14,7 +14,7 @@ type AgentFigure struct {
 }
 
 // AgentFigures lines up the figures the issue asks for: per step wall time, netlink writes and
-// reads, and the agent's peak RSS. A figure an agent lacks (a failed run, no strace pass) is
+// reads, and the agent's peak RSS. A figure an agent lacks (a failed run, no counting pass) is
 // marked absent rather than 0, so no ratio is made up.
 func AgentFigures(kp, sl *AgentBench) []AgentFigure {
 	var out []AgentFigure
@@ -44,8 +44,8 @@ func AgentFigures(kp, sl *AgentBench) []AgentFigure {
 	add("one endpoint change: the agent's sync duration (ms)", AgentStepChange, syncSec)
 	add("no-op periodic sync: the agent's sync duration (ms)", AgentStepNoop, wall)
 	for _, st := range []string{AgentStepFull, AgentStepChange, AgentStepNoop} {
-		add(st+": netlink writes (sendto/sendmsg)", st, writes)
-		add(st+": netlink reads (recvfrom/recvmsg)", st, reads)
+		add(st+": netlink writes (messages to the kernel)", st, writes)
+		add(st+": netlink reads (messages from the kernel)", st, reads)
 	}
 	rss := AgentFigure{Name: "peak RSS (MiB)"}
 	if kp != nil && kp.Error == "" && kp.PeakRSSMiB > 0 {
@@ -115,8 +115,8 @@ func writeNodeAgents(b *strings.Builder, n *NodeAgentsBench) {
 		if a.Error != "" {
 			fmt.Fprintf(b, "\n  - **could not be measured:**\n\n```\n%s\n```\n", strings.TrimSpace(a.Error))
 		}
-		if a.TraceNote != "" {
-			fmt.Fprintf(b, "\n  - netlink counts: %s", a.TraceNote)
+		if a.NetlinkNote != "" {
+			fmt.Fprintf(b, "\n  - netlink counts: %s", a.NetlinkNote)
 		}
 		if a.Cleanup != "" {
 			fmt.Fprintf(b, "\n  - cleanup afterwards: %s", a.Cleanup)
@@ -125,18 +125,23 @@ func writeNodeAgents(b *strings.Builder, n *NodeAgentsBench) {
 			if s.AgentWrites >= 0 {
 				fmt.Fprintf(b, "\n  - %s: the agent's own kernel-write count %d", s.Name, s.AgentWrites)
 			}
-			if s.TracedWallMs > 0 {
-				fmt.Fprintf(b, "\n  - %s under strace: %.0f ms (%d syncs in the timed pass)", s.Name, s.TracedWallMs, s.Syncs)
+			if a.NetlinkCounted {
+				fmt.Fprintf(b, "\n  - %s: %d syncs in the timed pass, %d in the counting pass", s.Name, s.Syncs, s.CountingPassSyncs)
 			}
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("\nHow: wall times come from the pass without strace (the guest polls the kernel's IPVS table over netlink: every " +
-		"250 ms for the full table, every 5 ms for the changed virtual server; the change is timed on the host from the " +
-		"EndpointSlice update until the guest saw the new real server with weight > 0). The no-op figure is the agent's own " +
-		"sync-duration histogram (kubeproxy_sync_proxy_rules_duration_seconds, slicelb_node_sync_duration_seconds) over its next " +
-		"periodic sync. Netlink writes and reads are sendto/sendmsg and recvfrom/recvmsg calls on netlink sockets (IPVS, " +
-		"rtnetlink, nfnetlink for ipset and iptables-nft) by the agent and every program it executes, counted in a second, " +
-		"separate pass under `strace -f --seccomp-bpf -yy` between the same step boundaries; one call may carry a batch of " +
-		"messages. Peak RSS is VmHWM of the agent's process at the end of the timed pass (programs it executes not included).\n\n")
+	b.WriteString("\nHow: each agent runs twice. The timed pass gives the wall times: the guest polls the kernel's IPVS table " +
+		"over netlink (every 500 ms for the full table, reading real servers once every virtual server exists; every 5 ms for the " +
+		"changed virtual server); the change is timed on the host from the EndpointSlice update until the guest saw the new real " +
+		"server with weight > 0. The no-op figure is the agent's own sync-duration histogram (kubeproxy_sync_proxy_rules_duration_seconds " +
+		"for IPv4 — kube-proxy also runs an IPv6 proxier, which has no Services here — and slicelb_node_sync_duration_seconds) over its " +
+		"next periodic sync; the \"own sync durations\" rows are the same histogram over the step. The counting pass gives the netlink " +
+		"figures: the guest's kernel taps every rtnetlink, generic netlink (IPVS) and nfnetlink (ipset, iptables-nft) message to an " +
+		"nlmon device, and a packet socket on it counts them by direction (to the kernel: writes; to a process: reads — replies, " +
+		"ACKs, dump chunks, events), from the agent and every program it executes; one message is one skb (a batch, or one chunk of " +
+		"a dump). The guest does not touch the kernel while a counting step runs: the step ends when the agent's sync count moved and " +
+		"held still, and the table is checked after the count is taken. Peak RSS is VmHWM of the agent's process at the end of the " +
+		"timed pass (programs it executes not included). Between agents: the agent's own cleanup command, then the guest deletes " +
+		"whatever IPVS state is left, so each agent starts on an empty node.\n\n")
 }

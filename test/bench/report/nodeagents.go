@@ -34,10 +34,10 @@ type AgentBench struct {
 	Steps []AgentStep `json:"steps,omitempty"`
 	// PeakRSSMiB is VmHWM of the agent's process at the end of the timed pass.
 	PeakRSSMiB float64 `json:"peakRSSMiB"`
-	// Traced says whether the netlink counts come from a separate pass under strace; TraceNote says
-	// why not when they do not.
-	Traced    bool   `json:"traced"`
-	TraceNote string `json:"traceNote,omitempty"`
+	// NetlinkCounted says whether the netlink counts (from the separate counting pass) exist;
+	// NetlinkNote says why not, or what limits them.
+	NetlinkCounted bool   `json:"netlinkCounted"`
+	NetlinkNote    string `json:"netlinkNote,omitempty"`
 	// Cleanup is the cleanup command's outcome after the agent's passes.
 	Cleanup string `json:"cleanup,omitempty"`
 	// Error is the exact error when the agent could not be measured (with its last log lines).
@@ -54,13 +54,14 @@ type AgentStep struct {
 	// SyncSeconds and Syncs are the agent's own sync-duration metric over the step (sum, count).
 	SyncSeconds float64 `json:"syncSeconds"`
 	Syncs       int     `json:"syncs"`
-	// NetlinkWrites and NetlinkReads are sendto/sendmsg and recvfrom/recvmsg calls on netlink
-	// sockets, by the agent and every program it ran, counted under strace in a separate pass;
-	// -1 when not counted.
+	// NetlinkWrites and NetlinkReads are the netlink messages the guest's kernel passed during the
+	// step in the separate counting pass (its nlmon tap: rtnetlink, generic netlink for IPVS,
+	// nfnetlink for ipset and nftables, from the agent and every program it ran): writes went to
+	// the kernel, reads to the processes. -1 when not counted.
 	NetlinkWrites int `json:"netlinkWrites"`
 	NetlinkReads  int `json:"netlinkReads"`
-	// TracedWallMs is the same step's wall time in the strace pass (slowed by tracing).
-	TracedWallMs float64 `json:"tracedWallMs,omitempty"`
+	// CountingPassSyncs is how many syncs the agent ran during the step in the counting pass.
+	CountingPassSyncs int `json:"countingPassSyncs,omitempty"`
 	// AgentWrites is the agent's own count of kernel writes (slicelb_node_netlink_writes_total);
 	// -1 when the agent has no such metric.
 	AgentWrites int `json:"agentWrites"`

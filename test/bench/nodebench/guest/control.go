@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vishvananda/netlink"
+
 	"github.com/slicelb/slicelb/dataplane/ipvs"
 	"github.com/slicelb/slicelb/test/bench/nodebench/nbapi"
 )
@@ -25,6 +27,7 @@ import (
 type control struct {
 	cfg  nbapi.Config
 	ipvs ipvs.Interface
+	nl   *nlCounter
 
 	mu      sync.Mutex
 	running *agentRun
@@ -37,7 +40,7 @@ func (c *control) mux() *http.ServeMux {
 	m.HandleFunc(nbapi.PathWaitFull, c.waitFull)
 	m.HandleFunc(nbapi.PathWaitReal, c.waitReal)
 	m.HandleFunc(nbapi.PathMetrics, c.metrics)
-	m.HandleFunc(nbapi.PathTrace, c.trace)
+	m.HandleFunc(nbapi.PathNetlink, func(w http.ResponseWriter, _ *http.Request) { reply(w, c.nl.counts()) })
 	m.HandleFunc(nbapi.PathStop, c.stop)
 	m.HandleFunc(nbapi.PathCleanup, c.cleanup)
 	return m
@@ -70,7 +73,7 @@ func (c *control) start(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "an agent is running: "+c.running.name, http.StatusConflict)
 		return
 	}
-	a, err := startAgent(name, args, r.URL.Query().Get("trace") == "1")
+	a, err := startAgent(name, args)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -217,29 +220,6 @@ func (c *control) metrics(w http.ResponseWriter, _ *http.Request) {
 	_, _ = io.Copy(w, resp.Body)
 }
 
-func (c *control) trace(w http.ResponseWriter, _ *http.Request) {
-	a := c.current(w)
-	if a == nil {
-		return
-	}
-	if !a.traced {
-		http.Error(w, "this run is not traced", http.StatusConflict)
-		return
-	}
-	f, err := os.Open(nbapi.TraceFile)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	defer func() { _ = f.Close() }()
-	n, err := nbapi.CountTrace(f)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	reply(w, n)
-}
-
 func (c *control) stop(w http.ResponseWriter, _ *http.Request) {
 	a := c.current(w)
 	if a == nil {
@@ -270,7 +250,35 @@ func (c *control) cleanup(w http.ResponseWriter, r *http.Request) {
 		res.Err = errors.Join(err, lerr).Error()
 	}
 	res.VirtualServersLeft = len(vss)
+	if r.URL.Query().Get("flush") == "1" && (len(vss) > 0 || err != nil) {
+		// The next agent must start from an empty node, as on a fresh one: what the cleanup
+		// command left is removed here (and said so in the report).
+		res.Flushed = flush(c.ipvs, vss)
+	}
 	reply(w, res)
+}
+
+// flush deletes the virtual servers and kube-proxy's dummy device (with every ClusterIP bound
+// to it); it returns what it did.
+func flush(h ipvs.Interface, vss []ipvs.VirtualServer) string {
+	var errs []error
+	for _, vs := range vss {
+		if err := h.DeleteVirtualServer(vs.Key()); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	out := fmt.Sprintf("deleted %d virtual servers", len(vss))
+	if l, err := netlink.LinkByName("kube-ipvs0"); err == nil {
+		if err := netlink.LinkDel(l); err != nil {
+			errs = append(errs, err)
+		} else {
+			out += " and the kube-ipvs0 device"
+		}
+	}
+	if len(errs) > 0 {
+		out += fmt.Sprintf(" (errors: %v)", errors.Join(errs...))
+	}
+	return out
 }
 
 func binaryOf(name string) string {
@@ -280,10 +288,9 @@ func binaryOf(name string) string {
 	return nbapi.SlicelbNode
 }
 
-// agentRun is one agent process (or strace running it).
+// agentRun is one agent process.
 type agentRun struct {
 	name    string
-	traced  bool
 	cmd     *exec.Cmd
 	started time.Time
 	log     *ring
@@ -291,25 +298,16 @@ type agentRun struct {
 	waitErr error
 }
 
-func startAgent(name string, args []string, traced bool) (*agentRun, error) {
+func startAgent(name string, args []string) (*agentRun, error) {
 	bin := binaryOf(name)
-	a := &agentRun{name: name, traced: traced, log: &ring{max: 60}, done: make(chan struct{})}
-	if traced {
-		// --seccomp-bpf stops the tracee only at the traced syscalls: the rest run at full speed.
-		// -yy names each descriptor's socket kind, which is how netlink calls are told apart from
-		// the API connection's.
-		args = append([]string{"-f", "--seccomp-bpf", "-yy", "-qq", "-s", "0", "-e", "trace=sendto,sendmsg,recvfrom,recvmsg",
-			"-o", nbapi.TraceFile, bin}, args...)
-		bin = nbapi.Strace
-		_ = os.Remove(nbapi.TraceFile)
-	}
+	a := &agentRun{name: name, log: &ring{max: 60}, done: make(chan struct{})}
 	a.cmd = exec.Command(bin, args...)
 	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
 	a.started = time.Now()
 	if err := a.cmd.Start(); err != nil {
 		return nil, err
 	}
-	fmt.Printf("slicelb-nodebench: started %s (traced %v, pid %d)\n", name, traced, a.cmd.Process.Pid)
+	fmt.Printf("slicelb-nodebench: started %s (pid %d)\n", name, a.cmd.Process.Pid)
 	go func() {
 		a.waitErr = a.cmd.Wait()
 		close(a.done)
@@ -329,29 +327,11 @@ func (a *agentRun) exited() error {
 	}
 }
 
-// agentPID is the agent's own process: strace's child when traced.
-func (a *agentRun) agentPID() int {
-	pid := a.cmd.Process.Pid
-	if !a.traced {
-		return pid
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return 0
-	}
-	child, _ := strconv.Atoi(f[0])
-	return child
-}
-
 // stop reads the agent's peak RSS, then SIGTERMs it (SIGKILL after 30 s).
 func (a *agentRun) stop() nbapi.Stopped {
 	var out nbapi.Stopped
-	pid := a.agentPID()
-	if pid > 0 {
+	pid := a.cmd.Process.Pid
+	{
 		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
 			out.PeakRSSKiB = nbapi.VmHWM(string(b))
 		}
@@ -361,9 +341,6 @@ func (a *agentRun) stop() nbapi.Stopped {
 	case <-a.done:
 	case <-time.After(30 * time.Second):
 		_ = a.cmd.Process.Kill()
-		if pid > 0 {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
 		<-a.done
 	}
 	out.Exit = fmt.Sprint(a.waitErr)

@@ -43,12 +43,29 @@ func run() error {
 	if err := guestnet.Setup(); err != nil {
 		return fmt.Errorf("network: %w", err)
 	}
+	nl, err := startNlmon()
+	if err != nil {
+		return err
+	}
 	h, err := ipvs.NewNetlink("")
 	if err != nil {
 		return err
 	}
-	c := &control{cfg: cfg, ipvs: h}
+	selfCheck(nl, h)
+	c := &control{cfg: cfg, ipvs: h, nl: nl}
 	srv := &http.Server{Addr: fmt.Sprintf(":%d", nbapi.ControlPort), Handler: c.mux(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Println("slicelb-nodebench: ready")
 	return srv.ListenAndServe()
+}
+
+// selfCheck prints what one IPVS dump looked like to the counter (one request to the kernel, its
+// reply chunks to this process), so the console shows the direction mapping at work.
+func selfCheck(nl *nlCounter, h ipvs.Interface) {
+	time.Sleep(200 * time.Millisecond) // let the counter drain what came before
+	before := nl.counts()
+	_, err := h.ListVirtualServers()
+	time.Sleep(200 * time.Millisecond)
+	d := nl.counts().Sub(before)
+	fmt.Printf("slicelb-nodebench: netlink counter self-check: one IPVS dump = %d to the kernel, %d to the process, %d dropped (err %v)\n",
+		d.Writes, d.Reads, d.Dropped, err)
 }

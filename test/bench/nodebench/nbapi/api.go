@@ -9,8 +9,6 @@ const (
 	Kubeconfig     = "/etc/nodebench/kubeconfig"
 	KubeProxy      = "/bin/kube-proxy"
 	SlicelbNode    = "/bin/slicelb-node"
-	Strace         = "/usr/bin/strace"
-	TraceFile      = "/tmp/agent.strace"
 	ControlPort    = 7000
 	StartedLine    = "slicelb-nodebench: started"
 	KubeProxyName  = "kube-proxy"
@@ -40,8 +38,7 @@ type Config struct {
 // SlicelbNodeKey).
 const (
 	PathHealthz = "/healthz"
-	// PathStart starts the agent (trace=1: under strace counting its netlink syscalls) and answers
-	// at once with a Started.
+	// PathStart starts the agent and answers at once with a Started.
 	PathStart = "/start"
 	// PathWaitFull answers a Waited once the kernel holds the full table, or an error (with the
 	// agent's log tail) when the agent exits or timeout=SECONDS passes.
@@ -51,11 +48,12 @@ const (
 	PathWaitReal = "/wait-real"
 	// PathMetrics is the running agent's Prometheus text.
 	PathMetrics = "/metrics"
-	// PathTrace is the netlink syscalls counted so far in a traced run (a TraceCount).
-	PathTrace = "/trace"
+	// PathNetlink is the netlink messages the kernel passed since boot (a NetlinkCount).
+	PathNetlink = "/netlink"
 	// PathStop stops the agent (SIGTERM, SIGKILL after 30 s) and answers a Stopped.
 	PathStop = "/stop"
-	// PathCleanup runs the agent's cleanup command and answers a Cleaned.
+	// PathCleanup runs the agent's cleanup command and answers a Cleaned; with flush=1 the guest
+	// then deletes whatever IPVS state is left.
 	PathCleanup = "/cleanup"
 )
 
@@ -73,11 +71,13 @@ type Waited struct {
 	Polls int `json:"polls"`
 }
 
-// TraceCount counts strace lines of netlink syscalls: sends (sendto, sendmsg) are the writes,
-// receives (recvfrom, recvmsg) the reads.
-type TraceCount struct {
-	Sends int `json:"sends"`
-	Recvs int `json:"recvs"`
+// NetlinkCount counts the netlink messages (skbs) the guest's kernel passed, as its nlmon tap saw
+// them: Writes went to the kernel (requests, commands), Reads to processes (replies, ACKs, dump
+// chunks, events). Dropped were lost by the counting socket: a count with drops is a lower bound.
+type NetlinkCount struct {
+	Writes  int `json:"writes"`
+	Reads   int `json:"reads"`
+	Dropped int `json:"dropped"`
 }
 
 // Stopped is the answer of PathStop.
@@ -94,6 +94,8 @@ type Stopped struct {
 type Cleaned struct {
 	Output string `json:"output"`
 	Err    string `json:"error,omitempty"`
-	// VirtualServersLeft is the IPVS table's size afterwards.
+	// VirtualServersLeft is the IPVS table's size after the command.
 	VirtualServersLeft int `json:"virtualServersLeft"`
+	// Flushed says what the guest removed itself afterwards (query flush=1), if anything.
+	Flushed string `json:"flushed,omitempty"`
 }
