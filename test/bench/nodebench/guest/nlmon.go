@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sync/atomic"
 
@@ -53,27 +54,28 @@ func startNlmon() (*nlCounter, error) {
 }
 
 func (c *nlCounter) read() {
-	// One byte is enough: only the direction matters, MSG_TRUNC skips copying the rest.
-	buf := make([]byte, 1)
+	// The first message header is enough (MSG_TRUNC skips copying the rest of the skb).
+	buf := make([]byte, unix.SizeofNlMsghdr)
 	for {
-		_, from, err := unix.Recvfrom(c.fd, buf, unix.MSG_TRUNC)
-		if err != nil {
+		n, _, err := unix.Recvfrom(c.fd, buf, unix.MSG_TRUNC)
+		if err != nil || n < unix.SizeofNlMsghdr {
 			continue
 		}
-		ll, ok := from.(*unix.SockaddrLinklayer)
-		if !ok {
-			continue
-		}
-		// The tap marks each copy with its destination: PACKET_KERNEL for a message to a kernel
-		// socket (a request or a write), PACKET_USER for one delivered to a process (a reply, an
-		// ACK, a dump chunk, an event).
-		switch ll.Pkttype {
-		case unix.PACKET_KERNEL:
+		if toKernel(buf) {
 			c.toKernel.Add(1)
-		case unix.PACKET_USER:
+		} else {
 			c.toUser.Add(1)
 		}
 	}
+}
+
+// toKernel tells the direction from the skb's first netlink header: the kernel acts only on
+// messages flagged NLM_F_REQUEST (a batch's BEGIN carries it too), and never sets it on what it
+// sends (replies, ACKs, dump chunks, events). The packet socket's own direction field cannot
+// tell: the nlmon device transmits every copy, so each one arrives as PACKET_OUTGOING.
+func toKernel(hdr []byte) bool {
+	flags := binary.NativeEndian.Uint16(hdr[6:8])
+	return flags&unix.NLM_F_REQUEST != 0
 }
 
 // counts returns the totals so far; reading the socket's statistics resets them, so drops are
