@@ -108,9 +108,15 @@ func (vm *guestVM) waitSyncs(ctx context.Context, a agentSpec, after int, quiet,
 	}
 }
 
-func (vm *guestVM) netlinkCount(ctx context.Context) (nbapi.NetlinkCount, error) {
+// netlinkCount reads the guest's netlink counter; enable, when not empty, first turns the tap on
+// ("1") or off ("0").
+func (vm *guestVM) netlinkCount(ctx context.Context, enable string) (nbapi.NetlinkCount, error) {
 	var n nbapi.NetlinkCount
-	err := vm.getJSON(ctx, nbapi.PathNetlink, nil, &n)
+	var q url.Values
+	if enable != "" {
+		q = url.Values{"enable": {enable}}
+	}
+	err := vm.getJSON(ctx, nbapi.PathNetlink, q, &n)
 	return n, err
 }
 
@@ -133,7 +139,7 @@ func (vm *guestVM) pass(ctx context.Context, a agentSpec, w *world, o Options, c
 		if !counting {
 			return nil
 		}
-		n, err := vm.netlinkCount(ctx)
+		n, err := vm.netlinkCount(ctx, "")
 		marks = append(marks, n)
 		return err
 	}
@@ -142,7 +148,7 @@ func (vm *guestVM) pass(ctx context.Context, a agentSpec, w *world, o Options, c
 		if !counting {
 			return verify()
 		}
-		n, err := vm.netlinkCount(ctx)
+		n, err := vm.netlinkCount(ctx, "")
 		if err != nil {
 			return err
 		}
@@ -151,6 +157,13 @@ func (vm *guestVM) pass(ctx context.Context, a agentSpec, w *world, o Options, c
 			return err
 		}
 		return mark()
+	}
+	if counting {
+		// The tap costs the guest a copy of every netlink message: on only for this pass.
+		if _, err := vm.netlinkCount(ctx, "1"); err != nil {
+			return pr, err
+		}
+		defer func() { _, _ = vm.netlinkCount(ctx, "0") }()
 	}
 	if err := mark(); err != nil {
 		return pr, err
@@ -276,11 +289,12 @@ func (vm *guestVM) measure(ctx context.Context, a agentSpec, w *world, o Options
 			break
 		}
 		ab.Steps[i].NetlinkWrites, ab.Steps[i].NetlinkReads = n.Writes, n.Reads
+		ab.Steps[i].NetlinkReplies, ab.Steps[i].NetlinkReplyMessages = n.Replies, n.ReplyMessages
 		ab.Steps[i].CountingPassSyncs = counted.steps[i].Syncs
-		dropped += n.Dropped
+		dropped += n.Dropped + n.Truncated
 	}
 	if dropped > 0 {
-		ab.NetlinkNote = fmt.Sprintf("the counting socket dropped %d messages: the counts are lower bounds", dropped)
+		ab.NetlinkNote = fmt.Sprintf("the counting socket lost or truncated %d skbs: the counts are lower bounds", dropped)
 	}
 	return ab
 }
@@ -306,8 +320,12 @@ func (vm *guestVM) cleanup(ctx context.Context, a agentSpec) string {
 // its last line.
 func errorLines(s string) string {
 	var out []string
+	inError := false
 	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
-		if strings.HasPrefix(l, "E") || strings.Contains(strings.ToLower(l), "error") {
+		// klog's multi-line values (err=< ... >) continue on indented lines.
+		cont := inError && (strings.HasPrefix(l, "\t") || strings.HasPrefix(l, " "))
+		inError = cont || strings.HasPrefix(l, "E") || strings.Contains(strings.ToLower(l), "error")
+		if inError {
 			out = append(out, strings.TrimSpace(l))
 		}
 	}

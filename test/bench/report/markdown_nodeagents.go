@@ -44,8 +44,8 @@ func AgentFigures(kp, sl *AgentBench) []AgentFigure {
 	add("one endpoint change: the agent's sync duration (ms)", AgentStepChange, syncSec)
 	add("no-op periodic sync: the agent's sync duration (ms)", AgentStepNoop, wall)
 	for _, st := range []string{AgentStepFull, AgentStepChange, AgentStepNoop} {
-		add(st+": netlink writes (messages to the kernel)", st, writes)
-		add(st+": netlink reads (messages from the kernel)", st, reads)
+		add(st+": netlink writes (requests that change state)", st, writes)
+		add(st+": netlink reads (dump and get requests)", st, reads)
 	}
 	rss := AgentFigure{Name: "peak RSS (MiB)"}
 	if kp != nil && kp.Error == "" && kp.PeakRSSMiB > 0 {
@@ -126,7 +126,8 @@ func writeNodeAgents(b *strings.Builder, n *NodeAgentsBench) {
 				fmt.Fprintf(b, "\n  - %s: the agent's own kernel-write count %d", s.Name, s.AgentWrites)
 			}
 			if a.NetlinkCounted {
-				fmt.Fprintf(b, "\n  - %s: %d syncs in the timed pass, %d in the counting pass", s.Name, s.Syncs, s.CountingPassSyncs)
+				fmt.Fprintf(b, "\n  - %s: %d syncs in the timed pass, %d in the counting pass; the kernel delivered %d skbs (%d messages) to the processes",
+					s.Name, s.Syncs, s.CountingPassSyncs, s.NetlinkReplies, s.NetlinkReplyMessages)
 			}
 		}
 		b.WriteString("\n")
@@ -138,9 +139,10 @@ func writeNodeAgents(b *strings.Builder, n *NodeAgentsBench) {
 		"for IPv4 — kube-proxy also runs an IPv6 proxier, which has no Services here — and slicelb_node_sync_duration_seconds) over its " +
 		"next periodic sync; the \"own sync durations\" rows are the same histogram over the step. The counting pass gives the netlink " +
 		"figures: the guest's kernel taps every rtnetlink, generic netlink (IPVS) and nfnetlink (ipset, iptables-nft) message to an " +
-		"nlmon device, and a packet socket on it counts them by direction (to the kernel: writes; to a process: reads — replies, " +
-		"ACKs, dump chunks, events), from the agent and every program it executes; one message is one skb (a batch, or one chunk of " +
-		"a dump). The guest does not touch the kernel while a counting step runs: the step ends when the agent's sync count moved and " +
+		"nlmon device, and a packet socket on it classifies every request to the kernel (NLM_F_REQUEST set): a read is a dump " +
+		"(NLM_F_DUMP) or a get (rtnetlink RTM_GET*, the generic netlink family lookup, IPVS_CMD_GET_*, ipset and nftables gets), " +
+		"a write anything else (each message of an nfnetlink batch counts, its BEGIN/END frames do not), from the agent and " +
+		"every program it executes (iptables-restore, ipset). The guest does not touch the kernel while a counting step runs: the step ends when the agent's sync count moved and " +
 		"held still, and the table is checked after the count is taken. Peak RSS is VmHWM of the agent's process at the end of the " +
 		"timed pass (programs it executes not included). Between agents: the agent's own cleanup command, then the guest deletes " +
 		"whatever IPVS state is left, so each agent starts on an empty node.\n\n")

@@ -54,12 +54,16 @@ type AgentStep struct {
 	// SyncSeconds and Syncs are the agent's own sync-duration metric over the step (sum, count).
 	SyncSeconds float64 `json:"syncSeconds"`
 	Syncs       int     `json:"syncs"`
-	// NetlinkWrites and NetlinkReads are the netlink messages the guest's kernel passed during the
-	// step in the separate counting pass (its nlmon tap: rtnetlink, generic netlink for IPVS,
-	// nfnetlink for ipset and nftables, from the agent and every program it ran): writes went to
-	// the kernel, reads to the processes. -1 when not counted.
+	// NetlinkWrites and NetlinkReads are the netlink requests the guest's kernel received during
+	// the step in the separate counting pass (its nlmon tap: rtnetlink, generic netlink for IPVS,
+	// nfnetlink for ipset and nftables, from the agent and every program it ran): writes change
+	// something (each message of a batch counts), reads are dumps and gets. -1 when not counted.
 	NetlinkWrites int `json:"netlinkWrites"`
 	NetlinkReads  int `json:"netlinkReads"`
+	// NetlinkReplies are the skbs the kernel delivered to the processes (one recvmsg each: replies,
+	// ACKs, dump chunks, events), NetlinkReplyMessages the messages in them.
+	NetlinkReplies       int `json:"netlinkReplies,omitempty"`
+	NetlinkReplyMessages int `json:"netlinkReplyMessages,omitempty"`
 	// CountingPassSyncs is how many syncs the agent ran during the step in the counting pass.
 	CountingPassSyncs int `json:"countingPassSyncs,omitempty"`
 	// AgentWrites is the agent's own count of kernel writes (slicelb_node_netlink_writes_total);

@@ -36,7 +36,7 @@ func TestAgentFigures(t *testing.T) {
 	}{
 		{"faster full sync", kp, sl, "full sync: start → whole table in the kernel (ms)", "met", 300000, 30000},
 		{"slower change", kp, sl, "one endpoint change: slice update → kernel (ms)", "**not met**", 2000, 2500},
-		{"equal writes are not fewer", kp, sl, AgentStepNoop + ": netlink writes (messages to the kernel)", "**not met**", 0, 0},
+		{"equal writes are not fewer", kp, sl, AgentStepNoop + ": netlink writes (requests that change state)", "**not met**", 0, 0},
 		{"no-op duration", kp, sl, "no-op periodic sync: the agent's sync duration (ms)", "met", 20000, 500},
 		{"RSS", kp, sl, "peak RSS (MiB)", "met", 90, 40},
 		{"kube-proxy failed", &AgentBench{Agent: AgentKubeProxy, Error: "exec: iptables: not found"}, sl, "peak RSS (MiB)",
@@ -55,7 +55,7 @@ func TestAgentFigures(t *testing.T) {
 // Uncounted netlink figures (-1: no counting pass) are absent, never 0.
 func TestAgentFiguresUncounted(t *testing.T) {
 	sl := &AgentBench{Agent: AgentSlicelb, Steps: agentSteps(1, 1, 1, -1, -1)}
-	f := figure(t, AgentFigures(nil, sl), AgentStepFull+": netlink writes (messages to the kernel)")
+	f := figure(t, AgentFigures(nil, sl), AgentStepFull+": netlink writes (requests that change state)")
 	if f.HaveSlicelb {
 		t.Fatalf("an uncounted figure is reported: %+v", f)
 	}

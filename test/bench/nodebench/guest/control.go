@@ -40,7 +40,7 @@ func (c *control) mux() *http.ServeMux {
 	m.HandleFunc(nbapi.PathWaitFull, c.waitFull)
 	m.HandleFunc(nbapi.PathWaitReal, c.waitReal)
 	m.HandleFunc(nbapi.PathMetrics, c.metrics)
-	m.HandleFunc(nbapi.PathNetlink, func(w http.ResponseWriter, _ *http.Request) { reply(w, c.nl.counts()) })
+	m.HandleFunc(nbapi.PathNetlink, c.netlink)
 	m.HandleFunc(nbapi.PathStop, c.stop)
 	m.HandleFunc(nbapi.PathCleanup, c.cleanup)
 	return m
@@ -218,6 +218,16 @@ func (c *control) metrics(w http.ResponseWriter, _ *http.Request) {
 	}
 	defer func() { _ = resp.Body.Close() }()
 	_, _ = io.Copy(w, resp.Body)
+}
+
+func (c *control) netlink(w http.ResponseWriter, r *http.Request) {
+	if e := r.URL.Query().Get("enable"); e != "" {
+		if err := c.nl.setEnabled(e == "1"); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
+	reply(w, c.nl.counts())
 }
 
 func (c *control) stop(w http.ResponseWriter, _ *http.Request) {

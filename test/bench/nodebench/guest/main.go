@@ -62,10 +62,11 @@ func run() error {
 // reply chunks to this process), so the console shows the direction mapping at work.
 func selfCheck(nl *nlCounter, h ipvs.Interface) {
 	time.Sleep(200 * time.Millisecond) // let the counter drain what came before
+	defer func() { _ = nl.setEnabled(false) }()
 	before := nl.counts()
 	_, err := h.ListVirtualServers()
 	time.Sleep(200 * time.Millisecond)
 	d := nl.counts().Sub(before)
-	fmt.Printf("slicelb-nodebench: netlink counter self-check: one IPVS dump = %d to the kernel, %d to the process, %d dropped (err %v)\n",
-		d.Writes, d.Reads, d.Dropped, err)
+	fmt.Printf("slicelb-nodebench: netlink counter self-check: one IPVS dump = %d writes, %d reads, %d replies (%d messages), %d dropped (err %v)\n",
+		d.Writes, d.Reads, d.Replies, d.ReplyMessages, d.Dropped, err)
 }

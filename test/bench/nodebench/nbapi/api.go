@@ -48,7 +48,8 @@ const (
 	PathWaitReal = "/wait-real"
 	// PathMetrics is the running agent's Prometheus text.
 	PathMetrics = "/metrics"
-	// PathNetlink is the netlink messages the kernel passed since boot (a NetlinkCount).
+	// PathNetlink is the netlink traffic counted so far (a NetlinkCount); enable=1 or enable=0
+	// first turns the counting tap on or off.
 	PathNetlink = "/netlink"
 	// PathStop stops the agent (SIGTERM, SIGKILL after 30 s) and answers a Stopped.
 	PathStop = "/stop"
@@ -71,13 +72,19 @@ type Waited struct {
 	Polls int `json:"polls"`
 }
 
-// NetlinkCount counts the netlink messages (skbs) the guest's kernel passed, as its nlmon tap saw
-// them: Writes went to the kernel (requests, commands), Reads to processes (replies, ACKs, dump
-// chunks, events). Dropped were lost by the counting socket: a count with drops is a lower bound.
+// NetlinkCount counts the netlink traffic the guest's kernel passed, as its nlmon tap saw it.
+// Writes are requests to the kernel that change something (add, update, delete; each message of
+// a batch counts), Reads are read requests (dumps and gets), Replies are skbs delivered to
+// processes (one recvmsg each: replies, ACKs, dump chunks, events) and ReplyMessages the messages
+// in them. Dropped skbs were lost by the counting socket and Truncated were only partly read: a
+// count with either is a lower bound.
 type NetlinkCount struct {
-	Writes  int `json:"writes"`
-	Reads   int `json:"reads"`
-	Dropped int `json:"dropped"`
+	Writes        int `json:"writes"`
+	Reads         int `json:"reads"`
+	Replies       int `json:"replies"`
+	ReplyMessages int `json:"replyMessages"`
+	Dropped       int `json:"dropped"`
+	Truncated     int `json:"truncated"`
 }
 
 // Stopped is the answer of PathStop.

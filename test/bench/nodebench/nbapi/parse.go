@@ -7,7 +7,8 @@ import (
 
 // Sub is c − o: the messages between two counts.
 func (c NetlinkCount) Sub(o NetlinkCount) NetlinkCount {
-	return NetlinkCount{Writes: c.Writes - o.Writes, Reads: c.Reads - o.Reads, Dropped: c.Dropped - o.Dropped}
+	return NetlinkCount{Writes: c.Writes - o.Writes, Reads: c.Reads - o.Reads, Replies: c.Replies - o.Replies,
+		ReplyMessages: c.ReplyMessages - o.ReplyMessages, Dropped: c.Dropped - o.Dropped, Truncated: c.Truncated - o.Truncated}
 }
 
 // VmHWM is the peak resident set size in KiB from the text of /proc/PID/status; 0 when absent.

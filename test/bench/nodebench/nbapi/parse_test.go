@@ -18,7 +18,7 @@ func TestVmHWM(t *testing.T) {
 }
 
 func TestNetlinkCountSub(t *testing.T) {
-	if got := (NetlinkCount{10, 7, 1}).Sub(NetlinkCount{4, 2, 1}); got != (NetlinkCount{6, 5, 0}) {
+	if got := (NetlinkCount{10, 9, 8, 7, 1, 2}).Sub(NetlinkCount{4, 3, 2, 1, 1, 0}); got != (NetlinkCount{6, 6, 6, 6, 0, 2}) {
 		t.Fatalf("Sub = %+v", got)
 	}
 }
