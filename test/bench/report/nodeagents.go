@@ -19,6 +19,9 @@ type NodeAgentsBench struct {
 	Error string `json:"error,omitempty"`
 }
 
+// IssueVirtualServers is the issue's workload size (Services, each one virtual server).
+const IssueVirtualServers = 10000
+
 // Agent names in NodeAgentsBench.
 const (
 	AgentKubeProxy = "kube-proxy"

@@ -44,7 +44,7 @@ type options struct {
 
 func main() {
 	var o options
-	flag.BoolVar(&o.quick, "quick", false, "Smoke run: 100 Services × 10 pods, 10 selectorless, one run per contender, 1,000 virtual servers.")
+	flag.BoolVar(&o.quick, "quick", false, "Smoke run: 100 Services × 10 pods, 10 selectorless, one run per contender, 1,000 virtual servers, 1,000 Services for the node agents.")
 	flag.StringVar(&o.out, "out", "bench", "Directory for results.json, RESULTS.md and convergence.png.")
 	flag.StringVar(&o.assets, "assets", "bin/k8s/1.37.1", "Directory with etcd and kube-apiserver (KUBEBUILDER_ASSETS).")
 	flag.StringVar(&o.crdDir, "crd-dir", "config/crd/bases", "slicelb's CRDs, installed into each fresh API server.")
