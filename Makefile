@@ -133,11 +133,13 @@ BENCH_ARGS ?=
 # slicelb against upstream on the same machine, API server build and workload, in one run:
 # writes bench/results.json, bench/RESULTS.md and the convergence chart.
 .PHONY: bench
-bench: envtest vm-assets ## slicelb vs kube-controller-manager and the dataplane floor (BENCH_ARGS=--quick for a smoke run).
-	K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/build-k8s-binaries.sh "$(ENVTEST_ASSETS)" kube-controller-manager
+bench: envtest vm-assets ## slicelb vs kube-controller-manager, the dataplane floor, and slicelb-node vs kube-proxy in the VM (BENCH_ARGS=--quick for a smoke run).
+	K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/build-k8s-binaries.sh "$(ENVTEST_ASSETS)" kube-controller-manager kube-proxy
 	CGO_ENABLED=0 go build -trimpath -o bin/slicelb-controller ./cmd/controller
+	CGO_ENABLED=0 go build -trimpath -o bin/slicelb-node ./cmd/node
 	go run ./test/bench/cmd/slicelb-bench --assets "$(ENVTEST_ASSETS)" --crd-dir config/crd/bases \
 		--kcm-bin "$(ENVTEST_ASSETS)/kube-controller-manager" --controller-bin bin/slicelb-controller \
+		--kube-proxy-bin "$(ENVTEST_ASSETS)/kube-proxy" --node-bin bin/slicelb-node \
 		--vm-assets "$(VM_ASSETS)" --out bench $(BENCH_ARGS)
 
 ##@ Build

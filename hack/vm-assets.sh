@@ -7,6 +7,9 @@
 #   OUTDIR/lib/modules/VER/  its modules, with modules.dep from `depmod -b`
 #   OUTDIR/kernel-version    VER
 #   OUTDIR/.stamp            written last: its content (the package name) makes the next run a no-op
+#   OUTDIR/userland/         Debian's iptables (nft and legacy) and ipset with their shared
+#                            libraries, unpacked (the bench runs kube-proxy's IPVS mode in the VM, which
+#                            executes iptables-restore and ipset); userland/.stamp lists the packages
 #
 # qemu-system-x86_64 is installed (no recommends) only when missing. The kernel package is not
 # installed: `apt-get download` + `dpkg-deb -x` take seconds, while installing linux-image-amd64 spends
@@ -37,6 +40,44 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
 	log "installing ${need_pkgs[*]}"
 	apt_install "${need_pkgs[@]}"
 fi
+
+# The guest userland for kube-proxy's IPVS mode, which executes iptables, iptables-save,
+# iptables-restore and ipset: the packages and their shared libraries (Depends, closed by hand:
+# bookworm's iptables, ipset and what they link), unpacked
+# with dpkg-deb, no maintainer scripts. The alternatives links (iptables -> xtables-nft-multi) that
+# update-alternatives would make are written here. Its own stamp, so a kernel that is up to date
+# does not skip it.
+userland_pkgs="libc6 netbase iptables libip4tc2 libip6tc2 libxtables12 libmnl0 libnetfilter-conntrack3 libnfnetlink0 libnftnl11 ipset libipset13"
+fetch_userland() {
+	local dir="$out/userland"
+	if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$userland_pkgs" ]; then
+		return 0
+	fi
+	log "fetching the guest userland: $userland_pkgs"
+	local uw
+	uw=$(mktemp -d)
+	chmod 755 "$uw"
+	# shellcheck disable=SC2086 # the list is words on purpose
+	if ! (cd "$uw" && apt-get download $userland_pkgs >/dev/null); then
+		apt-get update -qq
+		# shellcheck disable=SC2086
+		(cd "$uw" && apt-get download $userland_pkgs >/dev/null)
+	fi
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	for deb in "$uw"/*.deb; do
+		dpkg-deb -x "$deb" "$dir"
+	done
+	# Documentation and glibc's charset converters: nothing in the guest reads them.
+	rm -rf "$uw" "$dir/usr/share" "$dir/usr/lib/x86_64-linux-gnu/gconv"
+	local t
+	for t in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
+		ln -sf xtables-nft-multi "$dir/usr/sbin/$t"
+	done
+	echo "$userland_pkgs" >"$dir/.stamp"
+	log "guest userland ready in $dir"
+}
+fetch_userland
 
 # The concrete kernel package the meta package points at (e.g. linux-image-6.1.0-NN-amd64).
 resolve_kernel_pkg() {

@@ -13,10 +13,10 @@ import (
 	"github.com/slicelb/slicelb/test/vmnode/guestapi"
 )
 
-// guestModules: test/vm's dataplane set (IPVS, conntrack, nftables NAT, veth, dummy) plus the
+// GuestModules are test/vm's dataplane set (IPVS, conntrack, nftables NAT, veth, dummy) plus the
 // virtio network device in VM.md's order, dependencies resolved from modules.dep. libcrc32c's soft
 // dependency is not in modules.dep, so crc32c_generic is named first.
-var guestModules = []string{
+var GuestModules = []string{
 	"crc32c_generic", "libcrc32c", "nf_defrag_ipv4", "nf_defrag_ipv6", "nf_conntrack", "nf_conntrack_netlink",
 	"ip_vs", "ip_vs_rr", "ip_vs_wrr", "ip_vs_sh", "ip_vs_lc", "ip_vs_wlc", "ip_vs_mh",
 	"nf_tables", "nf_nat", "nft_ct", "nft_chain_nat", "nft_masq", "nft_nat",
@@ -65,7 +65,7 @@ func writeInitramfs(assets, initBin, out string, img image) error {
 	_, err = harness.Initramfs{
 		Init:       initBin,
 		ModulesDir: filepath.Join(assets, "lib", "modules", strings.TrimSpace(string(version))),
-		Modules:    guestModules,
+		Modules:    GuestModules,
 		Files: []harness.File{
 			{Path: strings.TrimPrefix(guestapi.NodeBinary, "/"), Mode: 0o755, Data: node},
 			{Path: strings.TrimPrefix(guestapi.ConfigPath, "/"), Mode: 0o644, Data: cfg},
@@ -79,9 +79,9 @@ func writeInitramfs(assets, initBin, out string, img image) error {
 	return err
 }
 
-// kernelImage prefers the ELF vmlinux: qemu boots it through PVH and skips the bzImage's
+// KernelImage prefers the ELF vmlinux: qemu boots it through PVH and skips the bzImage's
 // self-decompression, which costs seconds under TCG.
-func kernelImage(assets string) string {
+func KernelImage(assets string) string {
 	if _, err := os.Stat(filepath.Join(assets, "vmlinux")); err == nil {
 		return filepath.Join(assets, "vmlinux")
 	}

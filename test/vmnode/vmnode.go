@@ -113,7 +113,7 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		netdev += fmt.Sprintf(",hostfwd=tcp:127.0.0.1:%d-%s:%d", hp, guestapi.NodeIP, p)
 	}
 	boot := harness.Boot{
-		Kernel: kernelImage(o.Assets), Initrd: initrd, MemoryMB: o.MemoryMB, CPUs: o.CPUs, Accel: harness.ChooseAccel(),
+		Kernel: KernelImage(o.Assets), Initrd: initrd, MemoryMB: o.MemoryMB, CPUs: o.CPUs, Accel: harness.ChooseAccel(),
 		Extra: []string{"-netdev", netdev, "-device", "virtio-net-pci,netdev=n0"},
 	}
 	err = n.boot(ctx, o, boot)

@@ -34,6 +34,7 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 		"the ratios, measured in one run with the contenders alternating, are what the figures are for.\n\n")
 	writeController(&b, r)
 	writeDataplane(&b, r)
+	writeNodeAgents(&b, r.NodeAgents)
 	b.WriteString(method)
 	if len(r.Notes) > 0 {
 		b.WriteString("## Notes\n\n")

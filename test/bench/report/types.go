@@ -17,6 +17,9 @@ type Results struct {
 	Controller ControllerBench `json:"controller"`
 	Dataplane  DataplaneBench  `json:"dataplane"`
 	Notes      []string        `json:"notes,omitempty"`
+
+	// NodeAgents is the end-to-end kube-proxy vs slicelb-node comparison (nodeagents.go).
+	NodeAgents *NodeAgentsBench `json:"nodeAgents,omitempty"`
 }
 
 // Host is what the numbers were measured on.

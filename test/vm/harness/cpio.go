@@ -22,6 +22,7 @@ const (
 	modeDir     = 0o040000
 	modeFile    = 0o100000
 	modeCharDev = 0o020000
+	modeSymlink = 0o120000
 )
 
 // entry writes one header + name + data, each padded to 4 bytes as newc requires.
@@ -69,6 +70,11 @@ func (c *cpioWriter) Dir(name string) { c.entry(name, modeDir|0o755, 0, 0, nil) 
 // File adds a regular file with the given permission bits.
 func (c *cpioWriter) File(name string, perm uint32, data []byte) {
 	c.entry(name, modeFile|perm, 0, 0, data)
+}
+
+// Symlink adds a symbolic link to target (taken as is: an absolute target resolves inside the guest).
+func (c *cpioWriter) Symlink(name, target string) {
+	c.entry(name, modeSymlink|0o777, 0, 0, []byte(target))
 }
 
 // CharDev adds a character device node; /dev/console must exist before devtmpfs is mounted, because

@@ -33,6 +33,9 @@ type File struct {
 	Path string
 	Mode uint32
 	Data []byte
+	// Symlink, when set, makes the entry a symbolic link to it (Mode and Data are ignored): a
+	// Debian userland keeps its library and loader links, e.g. /lib64/ld-linux-x86-64.so.2.
+	Symlink string
 }
 
 // Write writes the gzip-compressed cpio archive to w and returns the module load order it baked in.
@@ -83,6 +86,10 @@ func (s Initramfs) Write(w io.Writer) ([]string, error) {
 		for i := len(parents) - 1; i >= 0; i-- {
 			dirs[parents[i]] = true
 			c.Dir(parents[i])
+		}
+		if f.Symlink != "" {
+			c.Symlink(f.Path, f.Symlink)
+			continue
 		}
 		c.File(f.Path, f.Mode, f.Data)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/slicelb/slicelb/test/vm/guest"
 	"github.com/slicelb/slicelb/test/vmnode/guestapi"
+	"github.com/slicelb/slicelb/test/vmnode/guestnet"
 )
 
 func main() {
@@ -41,7 +42,7 @@ func run() error {
 	if err := json.Unmarshal(b, &cfg); err != nil {
 		return fmt.Errorf("%s: %w", guestapi.ConfigPath, err)
 	}
-	if err := setupNetwork(); err != nil {
+	if err := guestnet.Setup(); err != nil {
 		return fmt.Errorf("network: %w", err)
 	}
 	client, err := newClientHost()

@@ -14,34 +14,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/slicelb/slicelb/test/vm/netlab"
-	"github.com/slicelb/slicelb/test/vmnode/guestapi"
 )
 
 // podGateway is the link-local next hop every pod routes through (as Calico does): the node side
 // of each pod's veth answers ARP for it by proxy, so pods need no per-node subnet and any IP the
 // Pod object reports works.
 var podGateway = netip.MustParseAddr("169.254.1.1")
-
-// setupNetwork configures qemu's user-mode network as VM.md found it working: eth0 10.0.2.15/24,
-// default route via 10.0.2.2 (where the host's loopback answers). Forwarding is on before any pod
-// exists: proxy ARP answers only on forwarding interfaces, and the agent would set it anyway.
-func setupNetwork() error {
-	if err := os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1"), 0o644); err != nil {
-		return err
-	}
-	eth0, err := netlink.LinkByName("eth0")
-	if err != nil {
-		return fmt.Errorf("eth0 (virtio_net loaded?): %w", err)
-	}
-	addr, _ := netlink.ParseAddr(guestapi.NodeIP + "/24")
-	if err := netlink.AddrAdd(eth0, addr); err != nil {
-		return err
-	}
-	if err := netlink.LinkSetUp(eth0); err != nil {
-		return err
-	}
-	return netlink.RouteAdd(&netlink.Route{LinkIndex: eth0.Attrs().Index, Gw: net.ParseIP(guestapi.HostGateway)})
-}
 
 // newClientHost is the namespace the control endpoint sends traffic from (10.0.250.2, routed
 // through the node's root namespace, so its packets meet IPVS like a pod's would).

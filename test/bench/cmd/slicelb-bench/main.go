@@ -33,6 +33,8 @@ type options struct {
 	vmAssets               string
 	reps                   int
 	skipController, skipVM bool
+	skipAgents             bool
+	kubeProxyBin, nodeBin  string
 	renderOnly             bool
 	notes                  []string
 	controllerFrom         string
@@ -43,7 +45,7 @@ type options struct {
 
 func main() {
 	var o options
-	flag.BoolVar(&o.quick, "quick", false, "Smoke run: 100 Services × 10 pods, 10 selectorless, one run per contender, 1,000 virtual servers.")
+	flag.BoolVar(&o.quick, "quick", false, "Smoke run: 100 Services × 10 pods, 10 selectorless, one run per contender, 1,000 virtual servers, 1,000 Services for the node agents.")
 	flag.StringVar(&o.out, "out", "bench", "Directory for results.json, RESULTS.md and convergence.png.")
 	flag.StringVar(&o.assets, "assets", "bin/k8s/1.37.1", "Directory with etcd and kube-apiserver (KUBEBUILDER_ASSETS).")
 	flag.StringVar(&o.crdDir, "crd-dir", "config/crd/bases", "slicelb's CRDs, installed into each fresh API server.")
@@ -53,6 +55,9 @@ func main() {
 	flag.IntVar(&o.reps, "reps", 0, "Repetitions of each contender (0: 3, or 1 with --quick).")
 	flag.BoolVar(&o.skipController, "skip-controller", false, "Skip the controller scenario.")
 	flag.BoolVar(&o.skipVM, "skip-dataplane", false, "Skip the dataplane scenario in the VM.")
+	flag.BoolVar(&o.skipAgents, "skip-agents", false, "Skip the node-agent scenario (kube-proxy vs slicelb-node in the VM).")
+	flag.StringVar(&o.kubeProxyBin, "kube-proxy-bin", "bin/k8s/1.37.1/kube-proxy", "kube-proxy v1.37.1, the node-agent scenario's baseline.")
+	flag.StringVar(&o.nodeBin, "node-bin", "bin/slicelb-node", "The static slicelb-node binary for the node-agent scenario.")
 	flag.StringVar(&o.controllerFrom, "controller-from", "", "Comma-separated results.json files of earlier invocations whose controller runs are included (before this run's).")
 	flag.IntVar(&o.firstRep, "first-rep", 1, "Number of this invocation's first repetition (when adding to --controller-from runs).")
 	flag.Func("note", "A note for RESULTS.md (repeatable), e.g. the machine's load; kept in results.json.", func(v string) error {
@@ -135,6 +140,10 @@ func run(ctx context.Context, o options) error {
 	}
 	if !o.skipVM {
 		dataplaneScenario(ctx, o, work, res)
+		checkpoint()
+	}
+	if !o.skipAgents {
+		nodeAgentsScenario(ctx, o, work, res)
 	}
 	res.Finished = time.Now()
 	res.Host.LoadEnd = loadAvg()
