@@ -27,11 +27,11 @@ const (
 // guestModules: IPVS with its conntrack dependencies, and dummy for slicelb0.
 var guestModules = []string{"crc32c_generic", "libcrc32c", "nf_defrag_ipv4", "nf_defrag_ipv6", "nf_conntrack", "ip_vs", "ip_vs_rr", "dummy"}
 
-// kubeProxyBaseline says why kube-proxy is not the baseline in the VM.
-const kubeProxyBaseline = "physical floor (writes = size of the diff). kube-proxy v1.37.1 in IPVS mode was not run in the VM: " +
-	"the guest is a single static init in an initramfs with no network device (qemu -nodefaults), so no API server is " +
-	"reachable from it, and it has no iptables/ipset binaries, which kube-proxy's IPVS mode executes; adding a NIC, " +
-	"a userland and the kube-proxy build (6-9 CPU minutes) did not fit in this run's time."
+// kubeProxyBaseline says what this section compares with: the Syncer alone against the kernel has
+// no informers, so kube-proxy cannot run here; it is measured end to end against slicelb-node in
+// the node-agent section (same VM kernel, same objects through a real API server).
+const kubeProxyBaseline = "physical floor (writes = size of the diff). kube-proxy v1.37.1 --proxy-mode=ipvs needs an API " +
+	"server and is compared with the real slicelb-node, end to end in one VM boot, in the node-agent section below."
 
 func dataplaneScenario(ctx context.Context, o options, work string, res *report.Results) {
 	n, m := 10000, 10

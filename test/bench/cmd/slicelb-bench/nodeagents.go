@@ -17,6 +17,9 @@ func nodeAgentsScenario(ctx context.Context, o options, work string, res *report
 	if o.quick {
 		n = 1000
 	}
+	if o.agentServices > 0 {
+		n = o.agentServices
+	}
 	bar := progress.New(os.Stderr, 1)
 	defer bar.Finish()
 	bar.Step(fmt.Sprintf("node agents: kube-proxy and slicelb-node, %d Services × %d endpoints, in the VM", n, m))
