@@ -57,8 +57,8 @@ func main() {
 	flag.BoolVar(&o.skipController, "skip-controller", false, "Skip the controller scenario.")
 	flag.BoolVar(&o.skipVM, "skip-dataplane", false, "Skip the dataplane scenario in the VM.")
 	flag.BoolVar(&o.skipAgents, "skip-agents", false, "Skip the node-agent scenario (kube-proxy vs slicelb-node in the VM).")
-	flag.IntVar(&o.agentServices, "agent-services", 0, "Services (× 10 endpoints) of the node-agent scenario (0: 10,000, or 1,000 with --quick); "+
-		"under TCG, kube-proxy's first sync of 10,000 alone takes over 20 minutes.")
+	flag.IntVar(&o.agentServices, "agent-services", 0, "Services (× 10 endpoints) of the node-agent scenario (0: 10,000 with KVM; 1,000 with --quick or under TCG, "+
+		"where kube-proxy's first sync of 10,000 alone takes over 20 minutes).")
 	flag.StringVar(&o.kubeProxyBin, "kube-proxy-bin", "bin/k8s/1.37.1/kube-proxy", "kube-proxy v1.37.1, the node-agent scenario's baseline.")
 	flag.StringVar(&o.nodeBin, "node-bin", "bin/slicelb-node", "The static slicelb-node binary for the node-agent scenario.")
 	flag.StringVar(&o.controllerFrom, "controller-from", "", "Comma-separated results.json files of earlier invocations whose controller runs are included (before this run's).")
