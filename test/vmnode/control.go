@@ -71,7 +71,7 @@ func (n *Node) Status(ctx context.Context) (string, error) {
 	return string(b), err
 }
 
-// Addresses are the addresses on the node's slicelb0 device (the VIPs slicelb-node bound).
+// Addresses are the VIPs local on the node's slicelb0 device (slicelb-node's local routes there).
 func (n *Node) Addresses(ctx context.Context) ([]string, error) {
 	b, err := n.get(ctx, guestapi.PathAddresses, nil)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/slicelb/slicelb/dataplane/netif"
 	"github.com/slicelb/slicelb/test/vm/netlab"
@@ -139,17 +140,30 @@ func udpAsk(target, _ string) (string, error) {
 	return strings.TrimSpace(string(buf[:n])), nil
 }
 
-// deviceAddresses lists the IPv4 and IPv6 addresses on slicelb0 (the VIPs the agent bound).
+// deviceAddresses lists the VIPs slicelb-node made local on slicelb0, IPv4 and IPv6, read from
+// the kernel directly: its local routes in table local on the device with slicelb's routing
+// protocol (slicelb-node no longer binds VIPs as interface addresses), plus any address still
+// bound to the device.
 func deviceAddresses() (string, error) {
 	link, err := netlink.LinkByName(netif.DefaultDevice)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", netif.DefaultDevice, err)
 	}
-	addrs, err := netlink.AddrList(link, netlink.FAMILY_ALL)
+	filter := &netlink.Route{LinkIndex: link.Attrs().Index, Table: unix.RT_TABLE_LOCAL, Protocol: netlink.RouteProtocol(netif.RouteProtocol)}
+	routes, err := netlink.RouteListFiltered(netlink.FAMILY_ALL, filter, netlink.RT_FILTER_OIF|netlink.RT_FILTER_TABLE|netlink.RT_FILTER_PROTOCOL)
 	if err != nil {
 		return "", err
 	}
 	var b strings.Builder
+	for _, r := range routes {
+		if r.Type == unix.RTN_LOCAL && r.Dst != nil {
+			fmt.Fprintln(&b, r.Dst.IP.String())
+		}
+	}
+	addrs, err := netlink.AddrList(link, netlink.FAMILY_ALL)
+	if err != nil {
+		return "", err
+	}
 	for _, a := range addrs {
 		if a.IP.IsLinkLocalUnicast() {
 			continue

@@ -46,7 +46,7 @@ const (
 	PathUDP = "/udp"
 	// PathStatus is `slicelb-node status` (the IPVS table).
 	PathStatus = "/status"
-	// PathAddresses lists the addresses on slicelb0, one a line.
+	// PathAddresses lists the VIPs local on slicelb0 (its proto-211 local routes and any bound addresses), one a line.
 	PathAddresses = "/addresses"
 	// PathPods lists the simulated pods, "namespace/name ip" a line.
 	PathPods = "/pods"
