@@ -122,8 +122,11 @@ func run(ctx context.Context, o options) error {
 	}
 	res := &report.Results{Started: time.Now(), Quick: o.quick, Host: report.Host{CPUs: runtime.NumCPU(), LoadStart: loadAvg()}}
 	if rev, err := exec.CommandContext(ctx, "git", "describe", "--always", "--dirty").Output(); err == nil {
-		res.Notes = append(res.Notes, "slicelb built from commit "+strings.TrimSpace(string(rev))+
-			" (\"-dirty\": with uncommitted changes of the shared working tree).")
+		note := "slicelb built from commit " + strings.TrimSpace(string(rev))
+		if strings.HasSuffix(note, "-dirty") {
+			note += " (with uncommitted changes of the working tree)"
+		}
+		res.Notes = append(res.Notes, note+".")
 	}
 	res.Notes = append(res.Notes, o.notes...)
 	if err := loadControllerRuns(o.controllerFrom, res); err != nil {
