@@ -12,6 +12,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+
+	"github.com/slicelb/slicelb/internal/podview"
 )
 
 // zoneLabel is the Node label the EndpointSlice zone field is taken from.
@@ -32,27 +34,25 @@ func enqueue(q queue, batch time.Duration, keys []types.NamespacedName) {
 	}
 }
 
-// podHandler enqueues the Services selecting a pod when the pod changed in a way that can
+// podHandler (events carry the cache's podview.Views) enqueues the Services selecting a pod when the pod changed in a way that can
 // change an endpoint; an update that relabels the pod enqueues its old and new Services.
 func podHandler(m serviceMapper, batch time.Duration) handler.EventHandler {
 	return handler.Funcs{
 		CreateFunc: func(ctx context.Context, e event.CreateEvent, q queue) {
-			enqueue(q, batch, m.servicesForPod(ctx, e.Object.(*corev1.Pod)))
+			enqueue(q, batch, m.servicesForPod(ctx, e.Object))
 		},
 		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q queue) {
-			oldPod, newPod := e.ObjectOld.(*corev1.Pod), e.ObjectNew.(*corev1.Pod)
-			if !podEndpointChanged(oldPod, newPod) {
+			oldPod, newPod := podview.PodOf(e.ObjectOld), podview.PodOf(e.ObjectNew)
+			if oldPod == nil || newPod == nil || !podEndpointChanged(oldPod, newPod) {
 				return
 			}
-			enqueue(q, batch, m.servicesForPod(ctx, newPod))
+			enqueue(q, batch, m.servicesForPod(ctx, e.ObjectNew))
 			if !labelsEqual(oldPod.Labels, newPod.Labels) {
-				enqueue(q, batch, m.servicesForPod(ctx, oldPod))
+				enqueue(q, batch, m.servicesForPod(ctx, e.ObjectOld))
 			}
 		},
 		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q queue) {
-			if pod, ok := e.Object.(*corev1.Pod); ok {
-				enqueue(q, batch, m.servicesForPod(ctx, pod))
-			}
+			enqueue(q, batch, m.servicesForPod(ctx, e.Object))
 		},
 	}
 }

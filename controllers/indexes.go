@@ -6,11 +6,15 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/slicelb/slicelb/internal/podview"
 )
 
-// Field indexes registered on the manager's cache. The cache scopes every index by
-// namespace, so `List(InNamespace(ns), MatchingFields{index: v})` is a map lookup.
+// Field indexes the reconcilers list through, `List(InNamespace(ns), MatchingFields{index: v})`:
+// a map lookup. Those of Services and EndpointSlices are field indexes of the manager's cache
+// (scoped by namespace); those of Pods are the pod informer's own (podReader serves them).
 const (
 	// IndexSliceService indexes EndpointSlices by their kubernetes.io/service-name label.
 	IndexSliceService = "slicelb.io/slice-service"
@@ -29,18 +33,16 @@ const (
 	IndexPodLabel = "slicelb.io/pod-label"
 )
 
-// SetupIndexes registers the field indexes the reconcilers rely on.
-func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
-	if err := indexer.IndexField(ctx, &discoveryv1.EndpointSlice{}, IndexSliceService, sliceServiceKey); err != nil {
+// SetupIndexes registers the indexes the reconcilers rely on in the manager's cache c
+// (built with CacheOptions), before it starts.
+func SetupIndexes(ctx context.Context, c cache.Cache) error {
+	if err := c.IndexField(ctx, &discoveryv1.EndpointSlice{}, IndexSliceService, sliceServiceKey); err != nil {
 		return err
 	}
-	if err := indexer.IndexField(ctx, &corev1.Pod{}, IndexPodNode, podNodeKey); err != nil {
+	if err := setupPodIndexes(ctx, c); err != nil {
 		return err
 	}
-	if err := indexer.IndexField(ctx, &corev1.Pod{}, IndexPodLabel, podLabelKeys); err != nil {
-		return err
-	}
-	return indexer.IndexField(ctx, &corev1.Service{}, IndexServiceSelectorTerm, serviceSelectorTermKey)
+	return c.IndexField(ctx, &corev1.Service{}, IndexServiceSelectorTerm, serviceSelectorTermKey)
 }
 
 func podLabelKeys(obj client.Object) []string {
@@ -62,12 +64,19 @@ func sliceServiceKey(obj client.Object) []string {
 	return nil
 }
 
+// podNodeKey indexes a pod (a cached view, or a Pod in tests' fake readers) by its node.
 func podNodeKey(obj client.Object) []string {
-	pod, ok := obj.(*corev1.Pod)
-	if !ok || pod.Spec.NodeName == "" {
+	var node string
+	switch pod := obj.(type) {
+	case *podview.View:
+		node = pod.NodeName
+	case *corev1.Pod:
+		node = pod.Spec.NodeName
+	}
+	if node == "" {
 		return nil
 	}
-	return []string{pod.Spec.NodeName}
+	return []string{node}
 }
 
 func serviceSelectorTermKey(obj client.Object) []string {

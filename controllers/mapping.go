@@ -23,15 +23,20 @@ func (m serviceMapper) inScope(svc *corev1.Service) bool {
 	return m.scope == nil || m.scope.Matches(labels.Set(svc.Labels))
 }
 
-// servicesForPod returns the in-scope Services whose selector matches the pod: the
-// candidates come from the selector-term index (one lookup per pod label), then each
-// candidate's full selector is checked.
-func (m serviceMapper) servicesForPod(ctx context.Context, pod *corev1.Pod) []types.NamespacedName {
+// servicesForPod returns the in-scope Services whose selector matches the pod (a Pod or a
+// cached view; only its namespace and labels are read): the candidates come from the
+// selector-term index (one lookup per pod label), then each candidate's full selector is
+// checked.
+func (m serviceMapper) servicesForPod(ctx context.Context, pod client.Object) []types.NamespacedName {
+	if pod == nil {
+		return nil
+	}
+	podLabels := pod.GetLabels()
 	seen := map[types.NamespacedName]bool{}
 	var out []types.NamespacedName
-	for k, v := range pod.Labels {
+	for k, v := range podLabels {
 		var svcs corev1.ServiceList
-		if err := m.reader.List(ctx, &svcs, client.InNamespace(pod.Namespace),
+		if err := m.reader.List(ctx, &svcs, client.InNamespace(pod.GetNamespace()),
 			client.MatchingFields{IndexServiceSelectorTerm: selectorTerm(k, v)}, client.UnsafeDisableDeepCopy); err != nil {
 			log.FromContext(ctx).Error(err, "Failed to list Services by selector term", "pod", client.ObjectKeyFromObject(pod))
 			continue
@@ -39,7 +44,7 @@ func (m serviceMapper) servicesForPod(ctx context.Context, pod *corev1.Pod) []ty
 		for i := range svcs.Items {
 			svc := &svcs.Items[i]
 			key := client.ObjectKeyFromObject(svc)
-			if seen[key] || !m.inScope(svc) || !labels.SelectorFromValidatedSet(svc.Spec.Selector).Matches(labels.Set(pod.Labels)) {
+			if seen[key] || !m.inScope(svc) || !labels.SelectorFromValidatedSet(svc.Spec.Selector).Matches(labels.Set(podLabels)) {
 				continue
 			}
 			seen[key] = true

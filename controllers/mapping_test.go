@@ -10,9 +10,11 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/slicelb/slicelb/internal/podview"
 )
 
-// mgrCache is the manager's informer cache, the reconcilers' Reader.
+// mgrCache is the reconcilers' Reader: the manager's informer cache, pods through podReader.
 func mgrCache() client.Reader { return recs.Slices.Reader }
 
 var _ = Describe("Pod to Service mapping and the trimmed cache", func() {
@@ -74,7 +76,7 @@ var _ = Describe("Pod to Service mapping and the trimmed cache", func() {
 		Entry("a Service without selector is not indexed", func() []string { return serviceSelectorTermKey(&corev1.Service{}) }, []string{}),
 	)
 
-	It("caches pods without managedFields, annotations and unused spec fields, keeping what the planners read", func() {
+	It("caches pods as compact views without managedFields, annotations and unused spec fields, keeping what the planners read", func() {
 		pod := createPod(ns, podSpec{name: "a", app: "web", ips: []string{"10.1.0.1"}, ready: true, node: "n1",
 			hostname: "h", sub: "web", ports: []corev1.ContainerPort{
 				{Name: "http", ContainerPort: 8080, Protocol: corev1.ProtocolTCP},
@@ -95,6 +97,14 @@ var _ = Describe("Pod to Service mapping and the trimmed cache", func() {
 			g.Expect(cached.Labels).To(Equal(map[string]string{"app": "web"}))
 			g.Expect(cached.Status.PodIPs).To(Equal(pod.Status.PodIPs))
 			g.Expect(cached.Status.Conditions).To(HaveLen(1))
+			g.Expect(cached.OwnerReferences).To(BeNil())
+			// What the informer holds is the view, not a Pod.
+			idx, err := mgrCache().(podReader).indexer(ctx)
+			g.Expect(err).NotTo(HaveOccurred())
+			item, exists, err := idx.GetByKey(client.ObjectKeyFromObject(pod).String())
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(exists).To(BeTrue())
+			g.Expect(item).To(BeAssignableToTypeOf(&podview.View{}))
 		}).Should(Succeed())
 		svc := &corev1.Service{}
 		Expect(k8sClient.Create(ctx, service(ns, "web", "web", http))).To(Succeed())

@@ -24,7 +24,7 @@ type reconcilerBase struct {
 // as component.
 func newReconcilerBase(mgr ctrl.Manager, opts Options, component string) reconcilerBase {
 	return reconcilerBase{
-		Client: mgr.GetClient(), Reader: mgr.GetCache(), Options: opts,
+		Client: mgr.GetClient(), Reader: NewCacheReader(mgr.GetCache()), Options: opts,
 		Recorder: mgr.GetEventRecorder(component),
 	}
 }

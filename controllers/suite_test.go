@@ -90,7 +90,7 @@ var _ = BeforeSuite(func() {
 		Cache:                  CacheOptions(),
 	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect(SetupIndexes(ctx, mgr.GetFieldIndexer())).To(Succeed())
+	Expect(SetupIndexes(ctx, mgr.GetCache())).To(Succeed())
 	recs, err = SetupReconcilers(mgr, Options{
 		MaxEndpointsPerSlice: 100, ServiceSelector: scope, Workers: 4,
 	}, AllControllers)

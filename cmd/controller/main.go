@@ -17,11 +17,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/slicelb/slicelb/api/v1alpha1"
 	"github.com/slicelb/slicelb/controllers"
+	"github.com/slicelb/slicelb/internal/metricsauth"
 )
 
 // leaderElectionID names the Lease the replicas compete for.
@@ -79,7 +79,7 @@ func run(ctx context.Context, opts options) error {
 func managerOptions(opts options) ctrl.Options {
 	metrics := metricsserver.Options{BindAddress: opts.metricsAddr, SecureServing: opts.metricsSecure}
 	if opts.metricsSecure {
-		metrics.FilterProvider = filters.WithAuthenticationAndAuthorization
+		metrics.FilterProvider = metricsauth.FilterProvider
 	}
 	return ctrl.Options{
 		Scheme:                        newScheme(),
@@ -98,7 +98,7 @@ func managerOptions(opts options) ctrl.Options {
 }
 
 func setupIndexes(ctx context.Context, mgr ctrl.Manager) error {
-	return controllers.SetupIndexes(ctx, mgr.GetFieldIndexer())
+	return controllers.SetupIndexes(ctx, mgr.GetCache())
 }
 
 // newScheme holds the built-in types and slicelb's own API (LoadBalancingPolicy).
