@@ -11,11 +11,11 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
-	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/slicelb/slicelb/api/v1alpha1"
 	"github.com/slicelb/slicelb/dataplane/agent"
+	"github.com/slicelb/slicelb/internal/metricsauth"
 )
 
 // eventSource names the agent in the events it records on its Node.
@@ -45,7 +45,7 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 func managerOptions(opts options) ctrl.Options {
 	m := metricsserver.Options{BindAddress: opts.metricsAddr, SecureServing: opts.metricsSecure}
 	if opts.metricsSecure {
-		m.FilterProvider = filters.WithAuthenticationAndAuthorization
+		m.FilterProvider = metricsauth.FilterProvider
 	}
 	return ctrl.Options{
 		Scheme:                 newScheme(),

@@ -179,7 +179,7 @@ var _ = Describe("slicelb-controller as its own ServiceAccount", Ordered, func()
 		)))
 	}, SpecTimeout(2*time.Minute))
 
-	It("serves metrics to a metrics-reader and refuses anyone else", func(ctx SpecContext) {
+	It("serves metrics to a metrics-reader and refuses anyone else (403), or no one (401)", func(ctx SpecContext) {
 		url := proc.MetricsURL()
 		reader, stranger := scraperToken(ctx, "reader", true), scraperToken(ctx, "stranger", false)
 		Eventually(ctx, func(g Gomega) {
@@ -191,6 +191,7 @@ var _ = Describe("slicelb-controller as its own ServiceAccount", Ordered, func()
 		code, _, err := scrape(ctx, url, stranger)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(code).To(Equal(403))
+		expectUnauthenticatedRefused(ctx, url)
 	}, SpecTimeout(time.Minute))
 
 	It("cannot read Secrets", func(ctx SpecContext) {

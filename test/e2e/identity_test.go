@@ -118,8 +118,8 @@ func scraperToken(ctx context.Context, name string, bind bool) string {
 	return kc.Token
 }
 
-// scrape GETs an HTTPS metrics endpoint with a bearer token (the binaries serve a self-signed
-// certificate) and returns the status code and body.
+// scrape GETs an HTTPS metrics endpoint with a bearer token, none when token is empty (the
+// binaries serve a self-signed certificate) and returns the status code and body.
 func scrape(ctx context.Context, url, token string) (int, string, error) {
 	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // the binaries' self-signed serving cert
@@ -128,7 +128,9 @@ func scrape(ctx context.Context, url, token string) (int, string, error) {
 	if err != nil {
 		return 0, "", err
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, "", err
@@ -136,6 +138,17 @@ func scrape(ctx context.Context, url, token string) (int, string, error) {
 	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b), err
+}
+
+// expectUnauthenticatedRefused checks that the metrics endpoint answers 401 without a token
+// and with a token the API server does not know.
+func expectUnauthenticatedRefused(ctx context.Context, url string) {
+	GinkgoHelper()
+	for _, token := range []string{"", "not-a-token-the-api-server-issued"} {
+		code, _, err := scrape(ctx, url, token)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(code).To(Equal(http.StatusUnauthorized), "token %q", token)
+	}
 }
 
 // probe GETs a plain-HTTP health endpoint and returns its status code (0 when unreachable).

@@ -95,7 +95,7 @@ var _ = Describe("slicelb-node as its own ServiceAccount (--fake-kernel: no IPVS
 		}).Should(Equal([2]float64{vs0 + 2, rs0 + 2}))
 	}, SpecTimeout(2*time.Minute))
 
-	It("serves metrics to a metrics-reader only", func(ctx SpecContext) {
+	It("serves metrics to a metrics-reader only (403 for others, 401 without a valid token)", func(ctx SpecContext) {
 		code, body, err := scrape(ctx, proc.MetricsURL(), reader)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(code).To(Equal(200))
@@ -103,6 +103,7 @@ var _ = Describe("slicelb-node as its own ServiceAccount (--fake-kernel: no IPVS
 		code, _, err = scrape(ctx, proc.MetricsURL(), scraperToken(ctx, "stranger", false))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(code).To(Equal(403))
+		expectUnauthenticatedRefused(ctx, proc.MetricsURL())
 	}, SpecTimeout(time.Minute))
 
 	It("cannot read Secrets", func(ctx SpecContext) {
