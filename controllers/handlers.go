@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"maps"
-	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -42,8 +41,8 @@ func podHandler(m serviceMapper, batch time.Duration) handler.EventHandler {
 			enqueue(q, batch, m.servicesForPod(ctx, e.Object))
 		},
 		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q queue) {
-			oldPod, newPod := podview.PodOf(e.ObjectOld), podview.PodOf(e.ObjectNew)
-			if oldPod == nil || newPod == nil || !podEndpointChanged(oldPod, newPod) {
+			oldPod, newPod := podview.ViewOf(e.ObjectOld), podview.ViewOf(e.ObjectNew)
+			if oldPod == nil || newPod == nil || !podview.EndpointChanged(oldPod, newPod) {
 				return
 			}
 			enqueue(q, batch, m.servicesForPod(ctx, e.ObjectNew))
@@ -73,30 +72,6 @@ func nodeHandler(m serviceMapper, batch time.Duration) handler.EventHandler {
 			}
 		},
 	}
-}
-
-// podEndpointChanged reports whether anything the planners read from a pod changed
-// (upstream podEndpointsChanged plus the fields slices carry): labels, IPs, readiness,
-// phase, deletion, node, hostname and subdomain.
-func podEndpointChanged(a, b *corev1.Pod) bool {
-	return !labelsEqual(a.Labels, b.Labels) ||
-		(a.DeletionTimestamp == nil) != (b.DeletionTimestamp == nil) ||
-		a.Status.Phase != b.Status.Phase ||
-		a.Status.PodIP != b.Status.PodIP ||
-		!slices.Equal(a.Status.PodIPs, b.Status.PodIPs) ||
-		podReady(a) != podReady(b) ||
-		a.Spec.NodeName != b.Spec.NodeName ||
-		a.Spec.Hostname != b.Spec.Hostname ||
-		a.Spec.Subdomain != b.Spec.Subdomain
-}
-
-func podReady(pod *corev1.Pod) corev1.ConditionStatus {
-	for _, c := range pod.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status
-		}
-	}
-	return corev1.ConditionUnknown
 }
 
 func labelsEqual(a, b map[string]string) bool { return maps.Equal(a, b) }

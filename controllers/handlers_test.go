@@ -10,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/slicelb/slicelb/internal/podview"
 )
 
 var _ = Describe("Event handling", func() {
@@ -41,7 +43,7 @@ var _ = Describe("Event handling", func() {
 			}
 			next := base.DeepCopy()
 			mutate(next)
-			Expect(podEndpointChanged(base, next)).To(Equal(changed))
+			Expect(podview.EndpointChanged(podview.Of(base), podview.Of(next))).To(Equal(changed))
 		},
 		Entry("resync (nothing)", func(*corev1.Pod) {}, false),
 		Entry("an annotation", func(p *corev1.Pod) { p.Annotations = map[string]string{"a": "b"} }, false),

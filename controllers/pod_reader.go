@@ -25,25 +25,28 @@ const (
 	podNodeIndex  = "slicelb.io/pod-node"
 )
 
-// podInformerIndexers index pod views by each label and by node.
-var podInformerIndexers = toolscache.Indexers{
-	podLabelIndex: func(obj any) ([]string, error) {
-		v, ok := obj.(client.Object)
-		if !ok {
+// podInformerIndexers index pod views by each label and by node. A new map each time: client-go
+// keeps the map it is given and adds later indexers to it.
+func podInformerIndexers() toolscache.Indexers {
+	return toolscache.Indexers{
+		podLabelIndex: func(obj any) ([]string, error) {
+			v, ok := obj.(client.Object)
+			if !ok {
+				return nil, nil
+			}
+			keys := podLabelKeys(v)
+			for i, k := range keys {
+				keys[i] = v.GetNamespace() + "/" + k
+			}
+			return keys, nil
+		},
+		podNodeIndex: func(obj any) ([]string, error) {
+			if v, ok := obj.(client.Object); ok {
+				return podNodeKey(v), nil
+			}
 			return nil, nil
-		}
-		keys := podLabelKeys(v)
-		for i, k := range keys {
-			keys[i] = v.GetNamespace() + "/" + k
-		}
-		return keys, nil
-	},
-	podNodeIndex: func(obj any) ([]string, error) {
-		if v, ok := obj.(client.Object); ok {
-			return podNodeKey(v), nil
-		}
-		return nil, nil
-	},
+		},
+	}
 }
 
 // setupPodIndexes adds the pod indexes to the pod informer; it must run before the cache starts.
@@ -52,7 +55,7 @@ func setupPodIndexes(ctx context.Context, c cache.Cache) error {
 	if err != nil {
 		return err
 	}
-	return inf.AddIndexers(podInformerIndexers)
+	return inf.AddIndexers(podInformerIndexers())
 }
 
 // podReader serves Pod reads from the pod informer's views; every other read goes to Reader.
@@ -92,11 +95,11 @@ func (r podReader) Get(ctx context.Context, key client.ObjectKey, obj client.Obj
 	if !exists {
 		return apierrors.NewNotFound(corev1.Resource("pods"), key.Name)
 	}
-	pod := podview.PodOf(item)
-	if pod == nil {
+	view, ok := item.(*podview.View)
+	if !ok {
 		return fmt.Errorf("the pod cache holds a %T", item)
 	}
-	*out = *pod
+	view.Fill(out)
 	return nil
 }
 
@@ -118,24 +121,24 @@ func (r podReader) List(ctx context.Context, list client.ObjectList, opts ...cli
 	if err != nil {
 		return err
 	}
-	out.Items = make([]corev1.Pod, 0, len(items))
+	// Filter on the views, then rebuild only the pods returned, in place in Items.
+	views := make([]*podview.View, 0, len(items))
 	for _, item := range items {
-		meta, ok := item.(client.Object)
+		view, ok := item.(*podview.View)
 		if !ok {
 			return fmt.Errorf("the pod cache holds a %T", item)
 		}
-		// Filter on the view, rebuild only the pods returned.
-		if o.Namespace != "" && meta.GetNamespace() != o.Namespace {
+		if o.Namespace != "" && view.Namespace != o.Namespace {
 			continue
 		}
-		if o.LabelSelector != nil && !o.LabelSelector.Matches(labels.Set(meta.GetLabels())) {
+		if o.LabelSelector != nil && !o.LabelSelector.Matches(labels.Set(view.Labels)) {
 			continue
 		}
-		pod := podview.PodOf(item)
-		if pod == nil {
-			return fmt.Errorf("the pod cache holds a %T", item)
-		}
-		out.Items = append(out.Items, *pod)
+		views = append(views, view)
+	}
+	out.Items = make([]corev1.Pod, len(views))
+	for i, view := range views {
+		view.Fill(&out.Items[i])
 	}
 	return nil
 }

@@ -16,7 +16,7 @@ import (
 // TestPodCandidates checks which pods each kind of pod List reaches through the pod
 // informer's indexes (the envtest suites exercise the reader end to end).
 func TestPodCandidates(t *testing.T) {
-	idx := toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, podInformerIndexers)
+	idx := toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, podInformerIndexers())
 	if err := idx.AddIndexers(toolscache.Indexers{toolscache.NamespaceIndex: toolscache.MetaNamespaceIndexFunc}); err != nil {
 		t.Fatal(err)
 	}

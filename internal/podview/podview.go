@@ -10,6 +10,9 @@
 package podview
 
 import (
+	"maps"
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -139,11 +142,19 @@ func appendNamedPorts(out []ContainerPorts, containers []corev1.Container, init 
 // place. The result is new (the caller may keep or change it) but shares strings and the
 // labels map with the view, which must stay unchanged.
 func (v *View) Pod() *corev1.Pod {
-	pod := &corev1.Pod{
-		Spec:   corev1.PodSpec{NodeName: v.NodeName, Hostname: v.Hostname, Subdomain: v.Subdomain},
-		Status: corev1.PodStatus{Phase: v.Phase},
+	pod := &corev1.Pod{}
+	v.Fill(pod)
+	return pod
+}
+
+// Fill overwrites pod with the view's Pod (see Pod), e.g. an element of a PodList's Items,
+// without allocating a Pod of its own.
+func (v *View) Fill(pod *corev1.Pod) {
+	*pod = corev1.Pod{
+		ObjectMeta: v.ObjectMeta,
+		Spec:       corev1.PodSpec{NodeName: v.NodeName, Hostname: v.Hostname, Subdomain: v.Subdomain},
+		Status:     corev1.PodStatus{Phase: v.Phase},
 	}
-	pod.ObjectMeta = v.ObjectMeta
 	if len(v.IPs) > 0 {
 		pod.Status.PodIP = v.IPs[0]
 		pod.Status.PodIPs = make([]corev1.PodIP, len(v.IPs))
@@ -167,16 +178,30 @@ func (v *View) Pod() *corev1.Pod {
 			pod.Spec.Containers = append(pod.Spec.Containers, container)
 		}
 	}
-	return pod
 }
 
-// PodOf returns obj as a Pod: a View is rebuilt, a Pod returned as it is, anything else is nil.
-func PodOf(obj any) *corev1.Pod {
+// ViewOf returns obj as a view: a View as it is, a Pod converted (Of), anything else nil.
+func ViewOf(obj any) *View {
 	switch o := obj.(type) {
 	case *View:
-		return o.Pod()
-	case *corev1.Pod:
 		return o
+	case *corev1.Pod:
+		return Of(o)
 	}
 	return nil
+}
+
+// EndpointChanged reports whether anything an endpoint is made of differs between two views of
+// a pod (upstream podEndpointsChanged plus the fields slices carry): labels, IPs, readiness,
+// phase, deletion, node, hostname and subdomain. Owner, annotation or other condition changes,
+// most pod updates, do not.
+func EndpointChanged(a, b *View) bool {
+	return !maps.Equal(a.Labels, b.Labels) ||
+		(a.DeletionTimestamp == nil) != (b.DeletionTimestamp == nil) ||
+		a.Phase != b.Phase ||
+		!slices.Equal(a.IPs, b.IPs) ||
+		a.ReadyStatus != b.ReadyStatus ||
+		a.NodeName != b.NodeName ||
+		a.Hostname != b.Hostname ||
+		a.Subdomain != b.Subdomain
 }

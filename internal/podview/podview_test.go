@@ -147,15 +147,23 @@ func TestDeepCopyIsIndependent(t *testing.T) {
 	}
 }
 
-func TestPodOf(t *testing.T) {
-	pod := fullPod()
-	if PodOf(pod) != pod {
-		t.Error("a Pod is returned as it is")
+func TestViewOf(t *testing.T) {
+	v := Of(fullPod())
+	if ViewOf(v) != v {
+		t.Error("a view is returned as it is")
 	}
-	if got := PodOf(Of(pod)); got == nil || got.Name != "web-0" {
-		t.Errorf("a view is rebuilt, got %v", got)
+	if got := ViewOf(fullPod()); got == nil || got.Name != "web-0" || got.NodeName != "n1" {
+		t.Errorf("a Pod is converted, got %v", got)
 	}
-	if PodOf(&corev1.Service{}) != nil {
+	if ViewOf(&corev1.Service{}) != nil {
 		t.Error("anything else is nil")
+	}
+}
+
+func TestFillOverwrites(t *testing.T) {
+	pod := fullPod() // every field set, including those a view drops
+	Of(fullPod()).Fill(pod)
+	if diff := cmp.Diff(Of(fullPod()).Pod(), pod); diff != "" {
+		t.Fatalf("Fill left fields of the previous pod (-want +got):\n%s", diff)
 	}
 }

@@ -66,3 +66,22 @@ func TestChartIsAPNG(t *testing.T) {
 		t.Fatalf("chart is %v", img.Bounds())
 	}
 }
+
+func TestRatio(t *testing.T) {
+	tests := []struct {
+		a, b float64
+		want string
+	}{
+		{1, 2, "0.50×"},
+		{410, 410, "1.00×"},
+		{411, 410, "1.002×"}, // two decimals would hide the miss
+		{409, 410, "0.998×"},
+		{4768, 4249, "1.12×"},
+		{1, 0, "—"},
+	}
+	for _, tt := range tests {
+		if got := ratio(tt.a, tt.b); got != tt.want {
+			t.Errorf("ratio(%g, %g) = %q, want %q", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
