@@ -9,9 +9,9 @@ import (
 )
 
 // defaultGCPercent is the garbage collector's target when GOGC is not set. The controller's
-// live heap is almost all informer cache (a Pod costs ~2 KiB even trimmed), and Go's default
-// of 100 lets the heap grow to twice that before collecting: peak memory was ~2.7x the live
-// heap in `make bench`. 50 trades some CPU for that headroom.
+// live heap is almost all informer cache, and Go's default of 100 lets the heap grow to twice
+// that before collecting. 50 trades some CPU for that headroom; 25 (the bench's economy
+// profile) trades more, at a cost in convergence time measured on a busy 2-core machine.
 const defaultGCPercent = 50
 
 // cgroupMemoryMax is where cgroup v2 publishes the container's memory limit.

@@ -23,6 +23,8 @@ type Contender struct {
 	SetQPS bool
 	// ExtraArgs are appended to the flags (e.g. a profiling endpoint while investigating).
 	ExtraArgs []string
+	// Env are extra environment variables ("NAME=value", e.g. GOGC).
+	Env []string
 }
 
 // args are the command-line flags for the contender against kubeconfig.
@@ -58,7 +60,10 @@ func (c Contender) Start(kubeconfig, logPath string) (*Process, error) {
 		return nil, err
 	}
 	cmd := exec.Command(c.Path, c.args(kubeconfig)...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	// The harness's own GOGC/GOMEMLIMIT must not leak into a contender: it gets its defaults
+	// unless Env sets them.
+	cmd.Env = append(withoutGCSettings(os.Environ()), "KUBECONFIG="+kubeconfig)
+	cmd.Env = append(cmd.Env, c.Env...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		_ = log.Close()
@@ -153,4 +158,15 @@ func ParseCPU(stat string) (float64, error) {
 		return 0, err
 	}
 	return (u + st) / clockTicks, nil
+}
+
+// withoutGCSettings drops GOGC and GOMEMLIMIT from env.
+func withoutGCSettings(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "GOGC=") && !strings.HasPrefix(kv, "GOMEMLIMIT=") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

@@ -48,7 +48,7 @@ func controllerScenario(ctx context.Context, o options, work string, res *report
 		{ctrlbench.Contender{Name: report.Upstream, Path: o.kcmBin, QPS: upstreamQPS, Burst: upstreamBurst}, report.OwnDefaults},
 		{ctrlbench.Contender{Name: report.Upstream, Path: o.kcmBin, QPS: slicelbQPS, Burst: slicelbBurst, SetQPS: true}, report.SameBudget},
 		{ctrlbench.Contender{Name: report.Slicelb, Path: o.controllerBin, QPS: slicelbQPS, Burst: slicelbBurst,
-			ExtraArgs: []string{"--endpoint-updates-batch-period=" + report.BatchedPeriod}}, report.Batched},
+			ExtraArgs: []string{"--endpoint-updates-batch-period=" + report.BatchedPeriod}, Env: []string{"GOGC=" + report.EconomyGOGC}}, report.Batched},
 	}
 	bar := progress.New(os.Stderr, o.reps*len(contenders))
 	defer bar.Finish()
