@@ -23,8 +23,10 @@ import (
 // runtime.Object) so that informers, indexers and event handlers carry it like any object.
 type View struct {
 	// ObjectMeta keeps name, namespace, UID, resourceVersion, labels, creation and deletion;
-	// annotations, owner references, finalizers and managedFields are dropped.
+	// annotations, owner references, finalizers and managedFields are dropped. Labels is the
+	// map of labels, shared with every view carrying the same labels: read-only.
 	metav1.ObjectMeta
+	labels *labelSet
 
 	NodeName  string
 	Hostname  string
@@ -72,6 +74,7 @@ func (v *View) DeepCopy() *View {
 	}
 	out := *v
 	v.DeepCopyInto(&out.ObjectMeta)
+	out.labels = nil // the copy has labels of its own
 	v.ReadyTransition.DeepCopyInto(&out.ReadyTransition)
 	if v.IPs != nil {
 		out.IPs = append([]string(nil), v.IPs...)
@@ -85,7 +88,7 @@ func (v *View) DeepCopy() *View {
 	return &out
 }
 
-// Of returns the view of pod. The view shares strings and the labels map with pod (the
+// Of returns the view of pod. The view shares strings and possibly the labels map with pod (the
 // informer drops the Pod right after), so pod must not be changed afterwards.
 func Of(pod *corev1.Pod) *View {
 	v := &View{
@@ -96,7 +99,10 @@ func Of(pod *corev1.Pod) *View {
 	}
 	m := &pod.ObjectMeta
 	v.Name, v.Namespace, v.UID, v.ResourceVersion = m.Name, m.Namespace, m.UID, m.ResourceVersion
-	v.Generation, v.Labels = m.Generation, m.Labels
+	v.Generation = m.Generation
+	if v.labels = sharedLabels(m.Labels); v.labels != nil {
+		v.Labels = v.labels.m
+	}
 	v.CreationTimestamp, v.DeletionTimestamp, v.DeletionGracePeriodSeconds = m.CreationTimestamp, m.DeletionTimestamp, m.DeletionGracePeriodSeconds
 	switch {
 	case len(pod.Status.PodIPs) > 0:
