@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/slicelb/slicelb/test/bench/ctrlbench"
@@ -49,6 +50,26 @@ func controllerScenario(ctx context.Context, o options, work string, res *report
 		{ctrlbench.Contender{Name: report.Upstream, Path: o.kcmBin, QPS: slicelbQPS, Burst: slicelbBurst, SetQPS: true}, report.SameBudget},
 		{ctrlbench.Contender{Name: report.Slicelb, Path: o.controllerBin, QPS: slicelbQPS, Burst: slicelbBurst,
 			ExtraArgs: []string{"--endpoint-updates-batch-period=" + report.BatchedPeriod}, Env: []string{"GOGC=" + report.EconomyGOGC}}, report.Batched},
+	}
+	if len(o.only) > 0 {
+		var picked []struct {
+			c       ctrlbench.Contender
+			setting string
+		}
+		for _, k := range contenders {
+			if slices.Contains(o.only, k.c.Name+"/"+k.setting) {
+				picked = append(picked, k)
+			}
+		}
+		if len(picked) == 0 {
+			return fmt.Errorf("--only %v names no contender (contender/setting, e.g. %s/%s)", o.only, report.Slicelb, report.OwnDefaults)
+		}
+		contenders = picked
+	}
+	for i := range contenders {
+		if contenders[i].c.Name == report.Slicelb {
+			contenders[i].c.ExtraArgs = append(contenders[i].c.ExtraArgs, o.slicelbArgs...)
+		}
 	}
 	bar := progress.New(os.Stderr, o.reps*len(contenders))
 	defer bar.Finish()

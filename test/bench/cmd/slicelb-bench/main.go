@@ -42,6 +42,8 @@ type options struct {
 	firstRep               int
 	idle                   time.Duration
 	guestArgs              []string
+	only                   []string
+	slicelbArgs            []string
 }
 
 func main() {
@@ -70,6 +72,15 @@ func main() {
 	flag.Func("guest-arg", "An extra argument for the dataplane guest (repeatable), e.g. -cpuprofile (writes OUT/dataplane-full-sync.pprof), "+
 		"-estimation=0 (net.ipv4.vs.run_estimation for the run) or -full-only.", func(v string) error {
 		o.guestArgs = append(o.guestArgs, v)
+		return nil
+	})
+	flag.Func("only", "Run only this controller contender, as contender/setting (repeatable; e.g. slicelb/own-defaults, upstream/same-budget, slicelb/economy): "+
+		"for investigating one contender, not for results to compare.", func(v string) error {
+		o.only = append(o.only, v)
+		return nil
+	})
+	flag.Func("slicelb-arg", "An extra flag for every slicelb-controller run (repeatable), e.g. --pprof-bind-address=127.0.0.1:6060 to take heap profiles.", func(v string) error {
+		o.slicelbArgs = append(o.slicelbArgs, v)
 		return nil
 	})
 	flag.BoolVar(&o.renderOnly, "render-only", false, "Only re-render RESULTS.md and convergence.png from OUT/results.json.")
