@@ -67,6 +67,27 @@ func TestChartIsAPNG(t *testing.T) {
 	}
 }
 
+func TestJudgeRatio(t *testing.T) {
+	tests := []struct {
+		a, b, limit float64
+		want        [3]string
+	}{
+		{4728, 4204, 1.0, [3]string{"t", "4728 / 4204 = 1.12×", "**not met**"}},
+		{11187, 49000, 0.7, [3]string{"t", "11187 / 49000 = 0.23×", "met"}},
+		// both would read "120 / 298 = 0.40×" and "120 / 300 = 0.40×" with opposite verdicts
+		{119.777, 298.332, 0.4, [3]string{"t", "119.8 / 298.3 = 0.401×", "**not met**"}},
+		{119.777, 299.609, 0.4, [3]string{"t", "119.8 / 299.6 = 0.3998×", "met"}},
+		{120, 300, 0.4, [3]string{"t", "120 / 300 = 0.40×", "met"}},
+		{411, 410, 1.0, [3]string{"t", "411.0 / 410.0 = 1.002×", "**not met**"}},
+		{1, 0, 1.0, [3]string{"t", "1.00 / 0", "**not met**"}},
+	}
+	for _, tt := range tests {
+		if got := judgeRatio("t", tt.a, tt.b, tt.limit); got != tt.want {
+			t.Errorf("judgeRatio(%g, %g, %g) = %q, want %q", tt.a, tt.b, tt.limit, got, tt.want)
+		}
+	}
+}
+
 func TestRatio(t *testing.T) {
 	tests := []struct {
 		a, b float64
