@@ -206,25 +206,10 @@ func judgeRatio(target string, a, b, limit float64) [3]string {
 	for digits < 5 && r != limit && fmt.Sprintf("%.*f", digits, r) == fmt.Sprintf("%.*f", digits, limit) {
 		digits++
 	}
-	q := fmt.Sprintf("%.*f×", digits, r)
 	if digits == 2 {
 		return [3]string{target, fmt.Sprintf("%s / %s = %s", num(a), num(b), ratio(a, b)), verdict(met)}
 	}
-	return [3]string{target, fmt.Sprintf("%s / %s = %s", precise(a), precise(b), q), verdict(met)}
-}
-
-// precise is v with one decimal more than num gives.
-func precise(v float64) string {
-	switch {
-	case v == 0:
-		return "0"
-	case v >= 1000:
-		return fmt.Sprintf("%.0f", v)
-	case v >= 100:
-		return fmt.Sprintf("%.1f", v)
-	default:
-		return fmt.Sprintf("%.3f", v)
-	}
+	return [3]string{target, fmt.Sprintf("%s / %s = %.*f×", figureDigits(a, 1), figureDigits(b, 1), digits, r), verdict(met)}
 }
 
 func verdict(met bool) string {
@@ -234,15 +219,22 @@ func verdict(met bool) string {
 	return "**not met**"
 }
 
-func num(v float64) string {
-	switch {
-	case v == 0:
+func num(v float64) string { return figureDigits(v, 0) }
+
+// figureDigits is v with two decimals, none from 100 up, plus extra decimals below 1,000 (four
+// digits already say enough).
+func figureDigits(v float64, extra int) string {
+	if v == 0 {
 		return "0"
-	case v >= 100:
-		return fmt.Sprintf("%.0f", v)
-	default:
-		return fmt.Sprintf("%.2f", v)
 	}
+	decimals := 2
+	if v >= 100 {
+		decimals = 0
+	}
+	if v < 1000 {
+		decimals += extra
+	}
+	return fmt.Sprintf("%.*f", decimals, v)
 }
 
 // ratio is a/b with two decimals, or three when two would show 1.00× for unequal values (a

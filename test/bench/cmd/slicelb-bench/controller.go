@@ -21,6 +21,12 @@ const (
 	upstreamQPS, upstreamBurst = 20, 30
 )
 
+// contenderSetting is one contender in one of the settings the report compares.
+type contenderSetting struct {
+	c       ctrlbench.Contender
+	setting string
+}
+
 // controllerScenario runs every rep; checkpoint is called after each run so that the results so
 // far are on disk even if the benchmark is stopped.
 func controllerScenario(ctx context.Context, o options, work string, res *report.Results, checkpoint func()) error {
@@ -41,10 +47,7 @@ func controllerScenario(ctx context.Context, o options, work string, res *report
 	// One write per object that must change: the bulk creates an Endpoints and a slice per
 	// Service, the flip updates each once, mirroring creates one slice per selectorless Service.
 	res.Controller.FloorWrites = 2*size.Services + 2*size.Services + size.Selectorless
-	contenders := []struct {
-		c       ctrlbench.Contender
-		setting string
-	}{
+	contenders := []contenderSetting{
 		{ctrlbench.Contender{Name: report.Slicelb, Path: o.controllerBin, QPS: slicelbQPS, Burst: slicelbBurst}, report.OwnDefaults},
 		{ctrlbench.Contender{Name: report.Upstream, Path: o.kcmBin, QPS: upstreamQPS, Burst: upstreamBurst}, report.OwnDefaults},
 		{ctrlbench.Contender{Name: report.Upstream, Path: o.kcmBin, QPS: slicelbQPS, Burst: slicelbBurst, SetQPS: true}, report.SameBudget},
@@ -52,19 +55,10 @@ func controllerScenario(ctx context.Context, o options, work string, res *report
 			ExtraArgs: []string{"--endpoint-updates-batch-period=" + report.BatchedPeriod}, Env: []string{"GOGC=" + report.EconomyGOGC}}, report.Batched},
 	}
 	if len(o.only) > 0 {
-		var picked []struct {
-			c       ctrlbench.Contender
-			setting string
-		}
-		for _, k := range contenders {
-			if slices.Contains(o.only, k.c.Name+"/"+k.setting) {
-				picked = append(picked, k)
-			}
-		}
-		if len(picked) == 0 {
+		contenders = slices.DeleteFunc(contenders, func(k contenderSetting) bool { return !slices.Contains(o.only, k.c.Name+"/"+k.setting) })
+		if len(contenders) == 0 {
 			return fmt.Errorf("--only %v names no contender (contender/setting, e.g. %s/%s)", o.only, report.Slicelb, report.OwnDefaults)
 		}
-		contenders = picked
 	}
 	for i := range contenders {
 		if contenders[i].c.Name == report.Slicelb {
